@@ -1,0 +1,145 @@
+"""Reads about organisations, people and contracts."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from sladesk.accounts.choices import BlockReason, ContractStatus, OrganisationKind, Role
+from sladesk.accounts.models import ApiToken, Contract, Organisation, Service, SupportLine, User
+
+
+def today() -> dt.date:
+    return timezone.localdate()
+
+
+def contract_covering(*, organisation: Organisation, on: dt.date | None = None) -> Contract | None:
+    """The active contract that gives `organisation` support on that date, if any."""
+    day = on or today()
+    return (
+        Contract.objects.filter(
+            organisation=organisation,
+            status=ContractStatus.ACTIVE,
+            starts_on__lte=day,
+            ends_on__gte=day,
+        )
+        .select_related("classification_scheme")
+        .order_by("-ends_on")
+        .first()
+    )
+
+
+def vendor_organisation() -> Organisation:
+    return Organisation.objects.get(kind=OrganisationKind.VENDOR)
+
+
+def account_access_denial(user: User) -> str | None:
+    """Why `user` may not use the desk right now, or None when they may.
+
+    The one place that decides it: the login form, the session middleware and the API
+    token check all ask here.
+    """
+    if not user.is_active:
+        return _("This account is disabled. Contact your administrator.")
+    if user.blocked_reason == BlockReason.CONTRACT_ENDED:
+        return _(
+            "Your organisation's support contract has ended, so this account is blocked. "
+            "Support resumes once a new contract is signed."
+        )
+    if user.blocked_reason == BlockReason.NO_CONTRACT:
+        return _(
+            "Your organisation has no active support contract yet, so this account is not "
+            "activated. It is activated once the contract is paid."
+        )
+    if user.blocked_reason:
+        return _("This account is blocked. Contact your administrator.")
+    return None
+
+
+def customer_accounts(*, organisation: Organisation) -> QuerySet[User]:
+    return User.objects.filter(
+        organisation=organisation, role__in=[Role.SPECIALIST, Role.CUSTOMER_USER], is_active=True
+    )
+
+
+def line_for_level(*, level: int) -> SupportLine:
+    return SupportLine.objects.get(level=level)
+
+
+def agents_of_line(*, line: SupportLine) -> QuerySet[User]:
+    return line.members.filter(is_active=True)
+
+
+def services_of(*, organisation: Organisation) -> QuerySet[Service]:
+    return Service.objects.filter(organisation=organisation, is_active=True)
+
+
+@dataclass(frozen=True)
+class ContractOverview:
+    """What a customer sees of their contract: term, lines, SLA targets, accounts left."""
+
+    contract: Contract
+    covering: bool
+    accounts_used: int
+    accounts_remaining: int
+    targets: list[Any]
+
+
+def contract_overview(*, user: User) -> ContractOverview | None:
+    """The contract of `user`'s organisation: the covering one, else the latest signed."""
+    from sladesk.sla.models import SlaTarget  # sla depends on accounts
+
+    contract = contract_covering(organisation=user.organisation)
+    covering = contract is not None
+    if contract is None:
+        contract = (
+            Contract.objects.filter(organisation_id=user.organisation_id)
+            .select_related("classification_scheme")
+            .order_by("-ends_on")
+            .first()
+        )
+    if contract is None:
+        return None
+    used = customer_accounts(organisation=user.organisation).count()
+    targets = (
+        list(
+            SlaTarget.objects.filter(policy_id=contract.sla_policy_id).select_related(
+                "ticket_class", "severity"
+            )
+        )
+        if contract.sla_policy_id
+        else []
+    )
+    return ContractOverview(
+        contract=contract,
+        covering=covering,
+        accounts_used=used,
+        accounts_remaining=max(contract.max_accounts - used, 0),
+        targets=targets,
+    )
+
+
+def api_tokens_of(*, user: User) -> QuerySet[ApiToken]:
+    return ApiToken.objects.filter(user=user).order_by("-created_at", "-pk")
+
+
+def customer_organisations() -> QuerySet[Organisation]:
+    return Organisation.objects.filter(kind=OrganisationKind.CUSTOMER, is_active=True)
+
+
+def customer_people() -> QuerySet[User]:
+    """Customer accounts an agent may name as the requester of a phone registration."""
+    return (
+        User.objects.filter(role__in=[Role.SPECIALIST, Role.CUSTOMER_USER], is_active=True)
+        .select_related("organisation")
+        .order_by("organisation__name", "email")
+    )
+
+
+def customer_services() -> QuerySet[Service]:
+    return Service.objects.filter(is_active=True).select_related("organisation")

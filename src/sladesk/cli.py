@@ -1,0 +1,276 @@
+"""The `sladesk` command: quickstart, serve, worker, migrate, createadmin, token, manage."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import threading
+from collections.abc import Sequence
+from types import FrameType
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8000
+
+
+def setup_django() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "sladesk.settings")
+    import django
+
+    django.setup()
+
+
+def err(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    setup_django()
+    from django.core.management import call_command
+
+    call_command("migrate", interactive=False, verbosity=args.verbosity)
+    return 0
+
+
+def cmd_createadmin(args: argparse.Namespace) -> int:
+    setup_django()
+    from sladesk.core.bootstrap import admin_ensure
+
+    password = args.password or secrets.token_urlsafe(12)
+    user, created = admin_ensure(email=args.email, password=password, reset=True)
+    print(f"Administrator {user.email} {'created' if created else 'updated'}; password: {password}")
+    return 0
+
+
+def cmd_token(args: argparse.Namespace) -> int:
+    setup_django()
+    from sladesk.accounts.models import User
+    from sladesk.accounts.services import api_token_create
+    from sladesk.core.errors import DomainError
+
+    user = User.objects.filter(email__iexact=args.user).first()
+    if user is None:
+        err(f"No user with e-mail {args.user}.")
+        return 2
+    try:
+        token, raw = api_token_create(user=user, name=args.name, scope=args.scope)
+    except DomainError as error:
+        err(error.message)
+        return 2
+    err(f"Token {token.prefix}… ({token.scope}) created for {user.email}.")
+    print(raw)
+    return 0
+
+
+EX_TEMPFAIL = 75  # sysexits.h: the MTA keeps the message and tries again
+
+
+def cmd_mail_in(args: argparse.Namespace) -> int:
+    """One RFC 822 message on stdin (an MTA pipe): 0 once it is committed, 75 otherwise."""
+    raw = sys.stdin.buffer.read()
+    try:
+        setup_django()
+        from sladesk.channels.choices import InboundSource
+        from sladesk.channels.models import Mailbox
+        from sladesk.channels.services import inbound_mail_process, inbound_mail_store
+
+        mailbox = Mailbox.objects.filter(name=args.mailbox).first() if args.mailbox else None
+        if args.mailbox and mailbox is None:
+            err(f"sladesk mail-in: no mailbox named {args.mailbox}")
+            return EX_TEMPFAIL
+        stored = inbound_mail_store(raw=raw, source=InboundSource.PIPE, mailbox=mailbox)
+    except Exception as error:  # nothing is committed: the MTA must keep the message
+        err(f"sladesk mail-in: not stored ({type(error).__name__}: {error}); try again later")
+        return EX_TEMPFAIL
+    try:
+        inbound_mail_process(inbound_mail_id=stored.mail.pk)
+    except Exception as error:  # stored: the worker retries it, the MTA may forget it
+        err(f"sladesk mail-in: stored, processing deferred ({type(error).__name__})")
+    return 0
+
+
+def cmd_manage(args: argparse.Namespace) -> int:
+    setup_django()
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(["sladesk manage", *args.rest])
+    return 0
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    """Run background tasks and the periodic scheduler until SIGINT/SIGTERM."""
+    setup_django()
+    from django.core.management import call_command
+
+    from sladesk.core.periodic import scheduler_loop
+
+    stop = threading.Event()
+    scheduler = threading.Thread(target=scheduler_loop, args=(stop,), daemon=True, name="scheduler")
+    scheduler.start()
+    try:
+        call_command("db_worker", interval=args.interval, verbosity=1)
+    finally:
+        stop.set()
+    return 0
+
+
+def server_command(host: str, port: int, workers: int) -> list[str]:
+    return [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "sladesk.wsgi:application",
+        "--bind",
+        f"{host}:{port}",
+        "--workers",
+        str(workers),
+        "--threads",
+        "4",
+        "--access-logfile",
+        "-",
+        "--graceful-timeout",
+        "10",
+    ]
+
+
+def supervise(commands: Sequence[list[str]]) -> int:
+    """Run the processes together; stop all of them when one ends or on Ctrl-C/SIGTERM."""
+    children = [subprocess.Popen(command) for command in commands]  # noqa: S603  # our argv
+    stopping = threading.Event()
+
+    def stop(signum: int, frame: FrameType | None) -> None:
+        stopping.set()
+
+    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+    exit_code = 0
+    try:
+        while not stopping.is_set():
+            ended = [child for child in children if child.poll() is not None]
+            if ended:
+                exit_code = ended[0].returncode or 0
+                break
+            stopping.wait(0.5)
+    finally:
+        for child in children:
+            if child.poll() is None:
+                child.send_signal(signal.SIGTERM)
+        for child in children:
+            try:
+                child.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                child.kill()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    return exit_code
+
+
+def serve(host: str, port: int, workers: int, with_worker: bool) -> int:
+    commands = [server_command(host, port, workers)]
+    if with_worker:
+        commands.append([sys.executable, "-m", "sladesk.cli", "worker"])
+    err(f"sladesk is serving on http://{host}:{port}/ (Ctrl-C stops it)")
+    return supervise(commands)
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    setup_django()
+    from django.core.management import call_command
+
+    call_command("collectstatic", interactive=False, verbosity=0)
+    return serve(args.host, args.port, args.workers, with_worker=not args.no_worker)
+
+
+def cmd_quickstart(args: argparse.Namespace) -> int:
+    setup_django()
+    from django.core.management import call_command
+
+    from sladesk.core.bootstrap import admin_ensure
+    from sladesk.core.demo import ADMIN_EMAIL, demo_load
+
+    err("Preparing the database…")
+    call_command("migrate", interactive=False, verbosity=0)
+    call_command("collectstatic", interactive=False, verbosity=0)
+    password = args.demo_password or secrets.token_urlsafe(12)
+    if args.no_demo:
+        admin_ensure(email=ADMIN_EMAIL, password=password, reset=True)
+    else:
+        err("Loading demo data…")
+        demo_load(password=password)
+    url = f"http://{args.host}:{args.port}/"
+    print(f"sladesk: {url}", flush=True)
+    print(f"Administrator: {ADMIN_EMAIL} / {password}", flush=True)
+    if not args.no_demo:
+        print(
+            "Demo logins (same password): lead@vendor.example, agent1@vendor.example, "
+            "agent2@vendor.example, agent3@vendor.example, specialist@alpha.example, "
+            "user@alpha.example, specialist@beta.example, user@beta.example",
+            flush=True,
+        )
+    return serve(args.host, args.port, workers=2, with_worker=True)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="sladesk", description="An SLA-driven service desk.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    quick = sub.add_parser("quickstart", help="migrate, load demo data, create an admin, serve")
+    quick.add_argument("--host", default=DEFAULT_HOST)
+    quick.add_argument("--port", type=int, default=DEFAULT_PORT)
+    quick.add_argument("--no-demo", action="store_true", help="do not load demo data")
+    quick.add_argument("--demo-password", default="", help="password of every demo login")
+    quick.set_defaults(handler=cmd_quickstart)
+
+    serve_parser = sub.add_parser("serve", help="serve the web app with an embedded worker")
+    serve_parser.add_argument("--host", default=DEFAULT_HOST)
+    serve_parser.add_argument("--port", type=int, default=DEFAULT_PORT)
+    serve_parser.add_argument("--workers", type=int, default=2)
+    serve_parser.add_argument("--no-worker", action="store_true", help="web processes only")
+    serve_parser.set_defaults(handler=cmd_serve)
+
+    worker = sub.add_parser("worker", help="run background tasks and periodic jobs")
+    worker.add_argument("--interval", type=float, default=1.0)
+    worker.set_defaults(handler=cmd_worker)
+
+    migrate = sub.add_parser("migrate", help="apply database migrations")
+    migrate.add_argument("--verbosity", type=int, default=1)
+    migrate.set_defaults(handler=cmd_migrate)
+
+    admin = sub.add_parser("createadmin", help="create or reset an administrator")
+    admin.add_argument("email")
+    admin.add_argument("--password", default="")
+    admin.set_defaults(handler=cmd_createadmin)
+
+    token = sub.add_parser("token", help="API tokens")
+    token_sub = token.add_subparsers(dest="token_command", required=True)
+    create = token_sub.add_parser("create", help="create a token; prints it alone on stdout")
+    create.add_argument("user", help="the user's e-mail")
+    create.add_argument("--scope", choices=["read", "write", "admin"], default="read")
+    create.add_argument("--name", default="cli")
+    create.set_defaults(handler=cmd_token)
+
+    mail_in = sub.add_parser("mail-in", help="take one RFC 822 message on stdin (MTA pipe)")
+    mail_in.add_argument("--mailbox", default="", help="the mailbox whose policy applies")
+    mail_in.set_defaults(handler=cmd_mail_in)
+
+    manage = sub.add_parser("manage", help="any Django management command")
+    manage.add_argument("rest", nargs=argparse.REMAINDER)
+    manage.set_defaults(handler=cmd_manage)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    from sladesk.config import ConfigurationError
+
+    try:
+        return int(args.handler(args))
+    except ConfigurationError as error:
+        err(f"sladesk: {error}")
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

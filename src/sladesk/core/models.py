@@ -1,0 +1,20 @@
+from __future__ import annotations
+
+from django.db import models
+
+
+class PeriodicRun(models.Model):
+    """A claim on one run of a periodic job: the unique key lets exactly one worker run it."""
+
+    job = models.CharField(max_length=100)
+    period_key = models.CharField(max_length=40)
+    claimed_at = models.DateTimeField(auto_now_add=True)
+    claimed_by = models.CharField(max_length=200)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["job", "period_key"], name="periodic_run_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.job}@{self.period_key}"

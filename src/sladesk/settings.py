@@ -1,0 +1,192 @@
+"""Django settings. Everything deployment-specific comes from `SLADESK_*` (see config.py);
+business configuration (lines, contracts, calendars, schemes) is data, never settings."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import dj_database_url
+
+from sladesk import config
+
+BASE_DIR = Path(__file__).resolve().parent
+DATA_DIR = config.data_dir()
+
+SECRET_KEY = config.secret_key()
+DEBUG = config.env_bool("SLADESK_DEBUG", default=False)
+ALLOWED_HOSTS = config.env_list("SLADESK_ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
+CSRF_TRUSTED_ORIGINS = config.env_list("SLADESK_CSRF_TRUSTED_ORIGINS", [])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "django_htmx",
+    "django_tasks",
+    "django_tasks_db",
+    "sladesk.core",
+    "sladesk.accounts",
+    "sladesk.tickets",
+    "sladesk.sla",
+    "sladesk.channels",
+    "sladesk.notifications",
+    "sladesk.web",
+    "sladesk.api",
+    "ninja",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "sladesk.api.middleware.ApiMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+    "sladesk.accounts.middleware.AccountAccessMiddleware",
+    "sladesk.accounts.middleware.UserTimezoneMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "sladesk.urls"
+WSGI_APPLICATION = "sladesk.wsgi.application"
+ASGI_APPLICATION = "sladesk.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "django.template.context_processors.i18n",
+            ],
+        },
+    },
+]
+
+
+def _database() -> dict[str, object]:
+    url = config.database_url()
+    database: dict[str, object] = dict(dj_database_url.parse(url, conn_max_age=60))
+    if database["ENGINE"] == "django.db.backends.sqlite3":
+        Path(str(database["NAME"])).parent.mkdir(parents=True, exist_ok=True)
+        database["CONN_MAX_AGE"] = 0
+        database["OPTIONS"] = {
+            # IMMEDIATE: a writer takes the lock at BEGIN, so concurrent registrations queue
+            # instead of failing with "database is locked" on lock upgrade.
+            "transaction_mode": "IMMEDIATE",
+            "timeout": 30,
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        }
+        # A file, not memory, for the test database: concurrency tests need real connections.
+        database["TEST"] = {"NAME": str(Path(str(database["NAME"])).with_suffix(".test.sqlite3"))}
+    else:
+        database["CONN_HEALTH_CHECKS"] = True
+    return database
+
+
+DATABASES = {"default": _database()}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_USER_MODEL = "accounts.User"
+AUTHENTICATION_BACKENDS = ["sladesk.accounts.backends.EmailBackend"]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "web:login"
+LOGIN_REDIRECT_URL = "web:home"
+LOGOUT_REDIRECT_URL = "web:login"
+
+LANGUAGE_CODE = os.environ.get("SLADESK_LANGUAGE", "en")
+LANGUAGES = [("en", "English"), ("ru", "Русский")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+USE_I18N = True
+TIME_ZONE = os.environ.get("SLADESK_TIME_ZONE", "Europe/Moscow")
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATIC_ROOT = DATA_DIR / "static"
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # whitenoise warns on a missing root
+MEDIA_ROOT = DATA_DIR / "media"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+}
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = DEBUG
+
+TASKS = {
+    "default": {
+        "BACKEND": (
+            "django_tasks.backends.immediate.ImmediateBackend"
+            if os.environ.get("SLADESK_TASK_BACKEND", "database") == "immediate"
+            else "django_tasks_db.DatabaseBackend"
+        ),
+    }
+}
+
+SESSION_COOKIE_HTTPONLY = True
+CSRF_COOKIE_HTTPONLY = False
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+
+SLADESK_API_RATE_PER_TOKEN = config.env_int("SLADESK_API_RATE_PER_TOKEN", 1200)
+SLADESK_API_RATE_PER_IP = config.env_int("SLADESK_API_RATE_PER_IP", 2400)
+
+_redis_url = os.environ.get("SLADESK_REDIS_URL", "").strip()
+CACHES = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": _redis_url}
+        if _redis_url
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    )
+}
+
+SLADESK_TICKET_PREFIX = os.environ.get("SLADESK_TICKET_PREFIX", "SD")
+SLADESK_ATTACHMENT_MAX_BYTES = config.env_int("SLADESK_ATTACHMENT_MAX_BYTES", 25 * 1024 * 1024)
+DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+
+# E-mail (config.py documents the variables).
+SLADESK_MAIL_FROM = os.environ.get("SLADESK_MAIL_FROM", "support@localhost").strip()
+SLADESK_MAIL_DOMAIN = (
+    os.environ.get("SLADESK_MAIL_DOMAIN", "").strip()
+    or SLADESK_MAIL_FROM.rpartition("@")[2]
+    or "localhost"
+)
+SLADESK_MAIL_MAX_BYTES = config.env_int("SLADESK_MAIL_MAX_BYTES", 40 * 1024 * 1024)
+SLADESK_MAIL_PARSE_SECONDS = config.env_int("SLADESK_MAIL_PARSE_SECONDS", 30)
+SLADESK_MAIL_RATE_PER_SENDER = config.env_int("SLADESK_MAIL_RATE_PER_SENDER", 30)
+SLADESK_MAIL_AUTO_REPLY_WINDOW = config.env_int("SLADESK_MAIL_AUTO_REPLY_WINDOW", 3600)
+SLADESK_MAIL_UNKNOWN_SENDERS = os.environ.get("SLADESK_MAIL_UNKNOWN_SENDERS", "quarantine")
+DEFAULT_FROM_EMAIL = SLADESK_MAIL_FROM
+EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+EMAIL_HOST = os.environ.get("SLADESK_SMTP_HOST", "localhost")
+EMAIL_PORT = config.env_int("SLADESK_SMTP_PORT", 25)
+EMAIL_HOST_USER = os.environ.get("SLADESK_SMTP_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("SLADESK_SMTP_PASSWORD", "")
+EMAIL_USE_TLS = config.env_bool("SLADESK_SMTP_STARTTLS", default=False)
+EMAIL_USE_SSL = config.env_bool("SLADESK_SMTP_TLS", default=False)
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": os.environ.get("SLADESK_LOG_LEVEL", "INFO")},
+    "loggers": {"django.db.backends": {"level": "INFO"}},
+}
