@@ -1,0 +1,403 @@
+"""SLA on tickets: keep the cached columns true, and act once when a moment passes.
+
+`ticket_sla_refresh` runs after every ticket change (tickets.services.common.finish);
+`sla_sweep` runs periodically and handles tickets whose `sla_next_check_at` has passed."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections import defaultdict
+from collections.abc import Iterable
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
+from django.utils.translation import gettext as _
+
+from sladesk.accounts.choices import Role
+from sladesk.accounts.models import SupportLine, User
+from sladesk.core import clock as desk_clock
+from sladesk.sla.choices import SlaAction, SlaEventKind, TicketSlaState
+from sladesk.sla.clocks import Clock, ClockState, auto_close_at
+from sladesk.sla.models import Calendar, SlaEvent, SlaPolicy, SlaTarget
+from sladesk.sla.selectors import CLOCK_EVENT_KINDS, TicketSla, ticket_sla
+from sladesk.tickets.choices import CommentKind, EventKind, Priority
+from sladesk.tickets.models import Ticket, TicketEvent
+
+logger = logging.getLogger(__name__)
+
+PRIORITY_LADDER = [Priority.LOW, Priority.MEDIUM, Priority.HIGH, Priority.CRITICAL]
+OPEN_CLOCK_STATES = frozenset({ClockState.RUNNING, ClockState.BREACHED, ClockState.PAUSED})
+
+
+def _is_open(clock: Clock) -> bool:
+    return clock.met_at is None and clock.state in OPEN_CLOCK_STATES
+
+
+Recorded = tuple[str, str, int, int]  # clock, kind, threshold, cycle
+
+
+def _recorded(ticket: Ticket) -> set[Recorded]:
+    return set(
+        SlaEvent.objects.filter(ticket=ticket).values_list("clock", "kind", "threshold", "cycle")
+    )
+
+
+def _moments(sla: TicketSla, recorded: set[Recorded]) -> list[dt.datetime]:
+    """Every future (or overdue) instant at which the sweep has something to do."""
+    moments = []
+    for clock in sla.clocks:
+        if not _is_open(clock) or clock.state == ClockState.PAUSED:
+            continue
+        for percent, instant in clock.warnings.items():
+            if (clock.kind.value, SlaEventKind.WARNING.value, percent, clock.cycle) not in recorded:
+                moments.append(instant)
+        if (
+            clock.due_at is not None
+            and (clock.kind.value, SlaEventKind.BREACH.value, 0, clock.cycle) not in recorded
+        ):
+            moments.append(clock.due_at)
+    closing = auto_close_at(sla.timeline, sla.calendar, sla.policy.auto_close_working_days)
+    if closing is not None:
+        moments.append(closing)
+    return moments
+
+
+def _state(sla: TicketSla, now: dt.datetime) -> str:
+    clocks = sla.clocks
+    if any(c.state == ClockState.BREACHED for c in clocks):
+        return TicketSlaState.BREACHED
+    running = [c for c in clocks if c.state == ClockState.RUNNING]
+    if any(min(c.warnings.values(), default=now + dt.timedelta(days=1)) <= now for c in running):
+        return TicketSlaState.AT_RISK
+    if running:
+        return TicketSlaState.OK
+    if any(c.state in (ClockState.PAUSED, ClockState.PENDING) for c in clocks):
+        return TicketSlaState.PAUSED
+    return TicketSlaState.DONE
+
+
+SLA_COLUMNS = [
+    "sla_state",
+    "sla_response_due_at",
+    "sla_resolution_due_at",
+    "sla_next_due_at",
+    "sla_next_check_at",
+]
+
+
+def _columns(sla: TicketSla | None, recorded: set[Recorded], now: dt.datetime) -> dict[str, Any]:
+    if sla is None:
+        return {
+            "sla_state": "",
+            "sla_response_due_at": None,
+            "sla_resolution_due_at": None,
+            "sla_next_due_at": None,
+            "sla_next_check_at": None,
+        }
+    due = {clock.kind.value: clock.due_at for clock in sla.clocks}
+    open_dues = [c.due_at for c in sla.clocks if _is_open(c) and c.due_at is not None]
+    moments = _moments(sla, recorded)
+    return {
+        "sla_state": _state(sla, now),
+        "sla_response_due_at": due.get("response"),
+        "sla_resolution_due_at": due.get("resolution"),
+        "sla_next_due_at": min(open_dues, default=None),
+        "sla_next_check_at": min(moments, default=None),
+    }
+
+
+Policies = dict[int, tuple[SlaPolicy, list[SlaTarget]]]
+
+
+def policies_loaded() -> Policies:
+    """Every policy with its target rows, for batch work (a sweep, a recomputation)."""
+    return {
+        policy.pk: (policy, list(policy.targets.all()))
+        for policy in SlaPolicy.objects.select_related("calendar").prefetch_related("targets")
+    }
+
+
+def _ticket_sla(ticket: Ticket, now: dt.datetime, policies: Policies | None) -> TicketSla | None:
+    policy_id = ticket.contract.sla_policy_id if ticket.contract else None
+    if policies is None or policy_id is None:
+        return ticket_sla(ticket, now=now)
+    policy, targets = policies[policy_id]
+    return ticket_sla(ticket, now=now, policy=policy, targets=targets)
+
+
+def ticket_sla_refresh(
+    ticket: Ticket,
+    *,
+    actor: User | None = None,
+    now: dt.datetime | None = None,
+    policies: Policies | None = None,
+) -> TicketSla | None:
+    """Recompute the ticket's cached SLA columns from its events and policy.
+
+    A due time that moves while it exists (e.g. after an accepted reclassification) is
+    recorded in the ticket's history with the old and the new value."""
+    from sladesk.tickets.services import history
+
+    moment = now or desk_clock.now()
+    sla = _ticket_sla(ticket, moment, policies)
+    columns = _columns(sla, _recorded(ticket), moment)
+    for field in ("sla_response_due_at", "sla_resolution_due_at"):
+        before, after = getattr(ticket, field), columns[field]
+        if before is not None and after is not None and before != after:
+            history.record(
+                ticket, actor, EventKind.SLA_DUE_CHANGED, field=field, before=before, after=after
+            )
+    if any(getattr(ticket, key) != value for key, value in columns.items()):
+        for key, value in columns.items():
+            setattr(ticket, key, value)
+        Ticket.objects.filter(pk=ticket.pk).update(**columns)
+    return sla
+
+
+def _emit(
+    ticket: Ticket, clock: Clock, kind: str, threshold: int, now: dt.datetime
+) -> SlaEvent | None:
+    """Record a warning or breach once; None when some worker recorded it already."""
+    try:
+        with transaction.atomic():
+            return SlaEvent.objects.create(
+                ticket=ticket,
+                clock=clock.kind.value,
+                kind=kind,
+                threshold=threshold,
+                cycle=clock.cycle,
+                due_at=clock.due_at,
+                at=now,
+            )
+    except IntegrityError:
+        return None
+
+
+def _recipients(ticket: Ticket, actions: Iterable[str]) -> list[User]:
+    people: list[User] = []
+    if SlaAction.NOTIFY_ASSIGNEE in actions and ticket.assignee is not None:
+        people.append(ticket.assignee)
+    if (
+        SlaAction.NOTIFY_LINE_LEAD in actions
+        and ticket.line is not None
+        and ticket.line.lead is not None
+    ):
+        people.append(ticket.line.lead)
+    if SlaAction.NOTIFY_SUPERVISORS in actions:
+        people.extend(User.objects.filter(role=Role.SUPERVISOR, is_active=True))
+    return list({person.pk: person for person in people}.values())
+
+
+def _act(ticket: Ticket, event: SlaEvent, actions: list[str]) -> None:
+    """Carry out a policy's actions for one SLA event (the event is recorded once)."""
+    from sladesk.tickets.services import history
+    from sladesk.tickets.services.conversation import add_comment
+
+    notified = _recipients(ticket, actions)
+    event.data = {"notify": [person.email for person in notified], "actions": actions}
+    event.save(update_fields=["data"])
+    label = _("SLA %(kind)s: %(clock)s") % {
+        "kind": event.get_kind_display(),
+        "clock": event.get_clock_display(),
+    }
+    if event.threshold:
+        label += f" ({event.threshold} %)"
+    from sladesk.notifications.services import notifications_for_sla_event
+
+    notifications_for_sla_event(ticket=ticket, event=event, recipients=notified, label=label)
+    if SlaAction.RAISE_PRIORITY in actions and ticket.priority != Priority.CRITICAL:
+        higher = PRIORITY_LADDER[PRIORITY_LADDER.index(Priority(ticket.priority)) + 1]
+        history.change(ticket, None, "priority", higher.value, data={"sla_event_id": event.pk})
+    if SlaAction.ESCALATE in actions and ticket.line is not None:
+        limit = ticket.contract.included_lines if ticket.contract else 4
+        above = (
+            SupportLine.objects.filter(level__gt=ticket.line.level, level__lte=limit)
+            .order_by("level")
+            .first()
+        )
+        if above is not None:
+            history.change(
+                ticket,
+                None,
+                "line_id",
+                above.pk,
+                kind=EventKind.ESCALATED,
+                data={"reason": label, "sla_event_id": event.pk},
+            )
+            if (
+                ticket.assignee_id is not None
+                and not above.members.filter(pk=ticket.assignee_id).exists()
+            ):
+                history.change(ticket, None, "assignee_id", None, kind=EventKind.ASSIGNED)
+    add_comment(ticket, None, CommentKind.INTERNAL, label)
+    ticket.save()
+
+
+def sla_process(
+    ticket_id: int, *, now: dt.datetime | None = None, policies: Policies | None = None
+) -> int:
+    """Act on everything due for one ticket; returns the number of SLA events recorded.
+
+    The ticket row is locked (skipped if another worker holds it); the unique constraint
+    on SLA events makes each warning and breach happen once even so."""
+    from sladesk.tickets.services.actions import ticket_auto_close
+
+    moment = now or desk_clock.now()
+    emitted = 0
+    with transaction.atomic():
+        ticket = (
+            Ticket.objects.select_for_update(skip_locked=True, of=("self",))
+            .select_related("contract", "line", "assignee")
+            .filter(pk=ticket_id, sla_next_check_at__lte=moment)
+            .first()
+        )
+        if ticket is None:
+            return 0
+        sla = _ticket_sla(ticket, moment, policies)
+        if sla is None:
+            ticket_sla_refresh(ticket, now=moment, policies=policies)
+            return 0
+        for clock in sla.clocks:
+            if not _is_open(clock) or clock.state == ClockState.PAUSED:
+                continue
+            for percent, instant in sorted(clock.warnings.items()):
+                if instant <= moment and (
+                    event := _emit(ticket, clock, SlaEventKind.WARNING, percent, moment)
+                ):
+                    _act(ticket, event, list(sla.policy.warning_actions))
+                    emitted += 1
+            overdue = clock.due_at is not None and clock.due_at <= moment
+            if overdue and (event := _emit(ticket, clock, SlaEventKind.BREACH, 0, moment)):
+                _act(ticket, event, list(sla.policy.breach_actions))
+                emitted += 1
+        closing = auto_close_at(sla.timeline, sla.calendar, sla.policy.auto_close_working_days)
+        if closing is not None and closing <= moment:
+            days = sla.policy.auto_close_working_days
+            with desk_clock.at(closing):
+                ticket_auto_close(ticket_id=ticket.pk, working_days=days or 0)
+            SlaEvent.objects.create(ticket=ticket, kind=SlaEventKind.AUTO_CLOSED, at=closing)
+            emitted += 1
+            ticket.refresh_from_db()
+        ticket_sla_refresh(ticket, now=moment, policies=policies)
+    return emitted
+
+
+def sla_sweep(*, now: dt.datetime | None = None, batch: int = 500) -> int:
+    """Process every ticket whose next SLA moment has passed, oldest first."""
+    moment = now or desk_clock.now()
+    total = 0
+    seen: set[int] = set()
+    policies = policies_loaded()
+    while True:
+        due = list(
+            Ticket.objects.filter(sla_next_check_at__lte=moment)
+            .exclude(pk__in=seen)
+            .order_by("sla_next_check_at")
+            .values_list("pk", flat=True)[:batch]
+        )
+        if not due:
+            return total  # what is left is held by another worker, which handles it
+        for ticket_id in due:
+            total += sla_process(ticket_id, now=moment, policies=policies)
+        seen.update(due)
+
+
+def sla_install_examples() -> dict[str, SlaPolicy]:
+    """Create or update the shipped calendars and policies (idempotent); returns them by code."""
+    from sladesk.sla.builtin import CALENDARS, POLICIES
+    from sladesk.tickets.models import Severity, TicketClass
+    from sladesk.tickets.services.schemes import scheme_install_builtin
+
+    installed: dict[str, SlaPolicy] = {}
+    with transaction.atomic():
+        calendars = {
+            name: Calendar.objects.update_or_create(name=name, defaults={"spec": spec})[0]
+            for name, spec in CALENDARS.items()
+        }
+        for code, spec in POLICIES.items():
+            scheme = scheme_install_builtin(code=spec["scheme"])
+            policy, _created = SlaPolicy.objects.update_or_create(
+                name=spec["name"],
+                defaults={
+                    "calendar": calendars[spec["calendar"]],
+                    "auto_close_working_days": spec["auto_close_working_days"],
+                    "warning_percents": spec["warning_percents"],
+                    "warning_actions": spec["warning_actions"],
+                    "breach_actions": spec["breach_actions"],
+                },
+            )
+            policy.targets.all().delete()
+            for class_code, level, response, cutoff, resolution, starts in spec["targets"]:
+                ticket_class = TicketClass.objects.get(scheme=scheme, code=class_code)
+                SlaTarget.objects.create(
+                    policy=policy,
+                    ticket_class=ticket_class,
+                    severity=Severity.objects.get(ticket_class=ticket_class, level=level)
+                    if level
+                    else None,
+                    response_budget=dt.timedelta(hours=response) if response is not None else None,
+                    response_cutoff=dt.time.fromisoformat(cutoff) if cutoff else None,
+                    resolution_budget=dt.timedelta(hours=resolution)
+                    if resolution is not None
+                    else None,
+                    resolution_starts=starts,
+                    update_interval=(
+                        dt.timedelta(hours=spec["update_hours"][class_code])
+                        if class_code in spec.get("update_hours", {})
+                        else None
+                    ),
+                )
+            installed[code] = policy
+    return installed
+
+
+def sla_recompute(
+    tickets: QuerySet[Ticket], *, now: dt.datetime | None = None, batch: int = 1000
+) -> int:
+    """Recompute the cached SLA columns of many tickets from their events, in batches of a
+    few queries each (after a calendar or policy edit, or to verify invariant 4).
+
+    Unlike `ticket_sla_refresh` it records no history: it restates what the events say."""
+    moment = now or desk_clock.now()
+    policies = policies_loaded()
+    done = 0
+    chunk: list[Ticket] = []
+    for ticket in tickets.select_related("contract").order_by("pk").iterator(chunk_size=batch):
+        chunk.append(ticket)
+        if len(chunk) == batch:
+            done += _recompute_chunk(chunk, policies, moment)
+            chunk = []
+    if chunk:
+        done += _recompute_chunk(chunk, policies, moment)
+    return done
+
+
+def _recompute_chunk(
+    chunk: list[Ticket],
+    policies: Policies,
+    moment: dt.datetime,
+) -> int:
+    ids = [ticket.pk for ticket in chunk]
+    events: dict[int, list[TicketEvent]] = defaultdict(list)
+    clock_events = TicketEvent.objects.filter(ticket_id__in=ids, kind__in=CLOCK_EVENT_KINDS)
+    for event in clock_events.select_related("actor").order_by("ticket_id", "at", "id"):
+        events[event.ticket_id].append(event)
+    recorded: dict[int, set[Recorded]] = defaultdict(set)
+    for ticket_id, clock_kind, kind, threshold, cycle in SlaEvent.objects.filter(
+        ticket_id__in=ids
+    ).values_list("ticket_id", "clock", "kind", "threshold", "cycle"):
+        recorded[ticket_id].add((clock_kind, kind, threshold, cycle))
+    for ticket in chunk:
+        policy_id = ticket.contract.sla_policy_id if ticket.contract else None
+        sla = None
+        if policy_id is not None:
+            policy, targets = policies[policy_id]
+            sla = ticket_sla(
+                ticket, now=moment, policy=policy, targets=targets, events=events[ticket.pk]
+            )
+        for column, value in _columns(sla, recorded[ticket.pk], moment).items():
+            setattr(ticket, column, value)
+    Ticket.objects.bulk_update(chunk, SLA_COLUMNS)
+    return len(chunk)
