@@ -1,0 +1,159 @@
+"""What every API request goes through: rate limits, idempotent POSTs, and problem+json
+for every error, including those raised outside django-ninja (unknown routes, CSRF)."""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import time
+from collections.abc import Callable
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import IntegrityError, transaction
+from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
+
+from sladesk.api.models import IdempotencyRecord
+
+API_PREFIX = "/api/"
+PROBLEM_TYPE = "https://sladesk.example/problems/"
+Handler = Callable[[HttpRequest], HttpResponse]
+
+
+def problem_response(status: int, code: str, title: str, detail: str) -> HttpResponse:
+    body = {"type": PROBLEM_TYPE + code, "title": title, "status": status, "detail": detail}
+    return HttpResponse(json.dumps(body), status=status, content_type="application/problem+json")
+
+
+def _owner(request: HttpRequest) -> str:
+    """Whose request this is, without knowing yet whether the credentials are valid."""
+    credentials = request.headers.get("Authorization") or request.COOKIES.get("sessionid", "")
+    return hashlib.sha256(credentials.encode()).hexdigest()
+
+
+def _carries_nul(request: HttpRequest) -> bool:
+    query = request.META.get("QUERY_STRING", "")
+    if "%00" in query or "\x00" in query or "\x00" in request.path:
+        return True
+    if request.content_type == "application/json":
+        return b"\\u0000" in request.body or b"\x00" in request.body
+    return False
+
+
+class ApiMiddleware:
+    def __init__(self, get_response: Handler) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if not request.path.startswith(API_PREFIX):
+            return self.get_response(request)
+        limited = self._rate_limited(request)
+        if limited is not None:
+            return limited
+        if _carries_nul(request):
+            # PostgreSQL text cannot hold NUL; refuse it here rather than fail on write.
+            return problem_response(
+                400, "invalid", _("Invalid request"), _("Text must not contain NUL characters.")
+            )
+        key = request.headers.get("Idempotency-Key")
+        if request.method == "POST" and key:
+            response = self._idempotent(request, key)
+        else:
+            response = self.get_response(request)
+        return self._as_problem(response)
+
+    @staticmethod
+    def _as_problem(response: HttpResponse) -> HttpResponse:
+        """Errors that did not come from our handlers (unknown route, CSRF, method) get the
+        same problem+json shape as the others."""
+        if response.status_code < 400 or response.get("Content-Type", "").startswith(
+            "application/problem+json"
+        ):
+            return response
+        detail = response.reason_phrase
+        if response.get("Content-Type", "").startswith("application/json"):
+            with contextlib.suppress(ValueError, AttributeError):
+                detail = str(json.loads(response.content).get("detail", detail))
+        converted = problem_response(response.status_code, "http", response.reason_phrase, detail)
+        for header in ("Allow", "Retry-After", "WWW-Authenticate"):
+            if header in response:
+                converted[header] = response[header]
+        return converted
+
+    def _rate_limited(self, request: HttpRequest) -> HttpResponse | None:
+        """Fixed one-minute windows per credentials and per client address."""
+        window = int(time.time() // 60)
+        retry_after = 60 - int(time.time() % 60)
+        buckets = [
+            (
+                f"rl:ip:{request.META.get('REMOTE_ADDR', '')}:{window}",
+                settings.SLADESK_API_RATE_PER_IP,
+            ),
+        ]
+        if request.headers.get("Authorization") or request.COOKIES.get("sessionid"):
+            buckets.append(
+                (f"rl:who:{_owner(request)}:{window}", settings.SLADESK_API_RATE_PER_TOKEN)
+            )
+        for bucket, limit in buckets:
+            cache.add(bucket, 0, timeout=90)
+            try:
+                count = cache.incr(bucket)
+            except ValueError:  # expired between add and incr
+                cache.set(bucket, 1, timeout=90)
+                count = 1
+            if count > limit:
+                response = problem_response(
+                    429,
+                    "rate_limited",
+                    _("Too many requests"),
+                    _("Slow down: at most %(limit)d requests a minute.") % {"limit": limit},
+                )
+                response["Retry-After"] = str(retry_after)
+                return response
+        return None
+
+    def _idempotent(self, request: HttpRequest, key: str) -> HttpResponse:
+        """The first response for (credentials, key) is stored in the same transaction as
+        the work it reports; a retry gets that response back instead of a second effect."""
+        if len(key) > 200:
+            return problem_response(
+                400, "invalid", _("Invalid request"), _("The Idempotency-Key is too long.")
+            )
+        owner = _owner(request)
+        request_hash = hashlib.sha256(
+            f"{request.method} {request.path}".encode() + b"\0" + request.body
+        ).hexdigest()
+        try:
+            with transaction.atomic():
+                record = IdempotencyRecord.objects.create(
+                    owner=owner, key=key, request_hash=request_hash
+                )
+                response = self.get_response(request)
+                if response.status_code >= 500 or response.status_code == 429:
+                    transaction.set_rollback(True)  # nothing happened; a retry may run again
+                    return response
+                record.status_code = response.status_code
+                record.content_type = response.get("Content-Type", "")
+                record.body = response.content
+                record.save(update_fields=["status_code", "content_type", "body"])
+                return response
+        except IntegrityError:
+            first = IdempotencyRecord.objects.filter(owner=owner, key=key).first()
+        if first is None or first.status_code == 0:
+            return problem_response(
+                409, "conflict", _("Conflict"), _("A request with this key is in progress.")
+            )
+        if first.request_hash != request_hash:
+            return problem_response(
+                422,
+                "idempotency_key_reused",
+                _("Idempotency-Key reused"),
+                _("This Idempotency-Key was used for a different request."),
+            )
+        replay = HttpResponse(
+            bytes(first.body), status=first.status_code, content_type=first.content_type
+        )
+        replay["Idempotent-Replayed"] = "true"
+        return replay

@@ -1,0 +1,20 @@
+"""The REST API v1, mounted at /api/v1/ (OpenAPI document at /api/v1/openapi.json)."""
+
+from __future__ import annotations
+
+from ninja import NinjaAPI
+
+import sladesk
+from sladesk.api import administration, problems, sla, tickets
+from sladesk.api.auth import SessionAuth, TokenAuth
+
+api = NinjaAPI(
+    title="sladesk API",
+    version=sladesk.__version__,
+    urls_namespace="api",
+    auth=[TokenAuth(), SessionAuth()],
+)
+problems.install(api)
+api.add_router("/", tickets.router)
+api.add_router("/", sla.router)
+api.add_router("/", administration.router)

@@ -1,0 +1,187 @@
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from ninja import Schema
+from pydantic import ConfigDict, Field
+
+
+class StrictIn(Schema):
+    """Input schemas reject unknown fields: nothing is silently ignored or mass-assigned."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class MeOut(Schema):
+    id: int
+    email: str
+    full_name: str
+    role: str
+    organisation_id: int
+    language: str
+    time_zone: str
+
+
+class TicketOut(Schema):
+    id: int
+    number: str
+    title: str
+    description: str
+    status: str
+    priority: str
+    channel: str
+    organisation_id: int
+    service_id: int | None
+    ticket_class_id: int | None
+    severity_id: int | None
+    impact: str
+    urgency: str
+    line_level: int | None = Field(None, alias="line.level")
+    assignee_id: int | None
+    requester_id: int | None
+    parent_id: int | None
+    contact: str
+    outside_contract: bool
+    external_reference: str
+    registered_at: dt.datetime
+    updated_at: dt.datetime
+    first_response_at: dt.datetime | None
+    reproduced_at: dt.datetime | None
+    resolved_at: dt.datetime | None
+    closed_at: dt.datetime | None
+    sla_state: str
+    sla_response_due_at: dt.datetime | None
+    sla_resolution_due_at: dt.datetime | None
+    sla_next_due_at: dt.datetime | None
+
+
+class TicketPage(Schema):
+    items: list[TicketOut]
+    next_cursor: str | None
+
+
+class TicketIn(StrictIn):
+    title: str = Field(min_length=1, max_length=300)
+    description: str = Field("", max_length=100_000)
+    organisation_id: int | None = None
+    requester_id: int | None = None
+    service_id: int | None = None
+    ticket_class_id: int | None = None
+    severity_id: int | None = None
+    impact: str = Field("", max_length=10)
+    urgency: str = Field("", max_length=10)
+    channel: str = Field("api", max_length=20)
+    contact: str = Field("", max_length=300)
+    tags: list[str] = Field(default_factory=list, max_length=20)
+
+
+class TicketPatch(StrictIn):
+    title: str | None = Field(None, min_length=1, max_length=300)
+    description: str | None = Field(None, max_length=100_000)
+    contact: str | None = Field(None, max_length=300)
+    service_id: int | None = None
+    external_reference: str | None = Field(None, max_length=200)
+
+
+class CommentOut(Schema):
+    id: int
+    kind: str
+    body: str
+    author_id: int | None
+    created_at: dt.datetime
+
+
+class CommentIn(StrictIn):
+    body: str = Field(min_length=1, max_length=100_000)
+    internal: bool = False
+
+
+class AttachmentOut(Schema):
+    id: int
+    filename: str
+    content_type: str
+    size: int
+    comment_id: int | None
+    created_at: dt.datetime
+
+
+class EventOut(Schema):
+    id: int
+    kind: str
+    actor_id: int | None
+    at: dt.datetime
+    field: str
+    before: Any
+    after: Any
+
+
+class AssignIn(StrictIn):
+    assignee_id: int | None
+
+
+class EscalateIn(StrictIn):
+    line_id: int
+    reason: str = Field(min_length=1, max_length=5000)
+    external_reference: str = Field("", max_length=200)
+
+
+class TextIn(StrictIn):
+    text: str = Field(min_length=1, max_length=100_000)
+
+
+class OptionalTextIn(StrictIn):
+    text: str = Field("", max_length=100_000)
+
+
+class ClassifyIn(StrictIn):
+    ticket_class_id: int
+    severity_id: int | None = None
+    impact: str = Field("", max_length=10)
+    urgency: str = Field("", max_length=10)
+
+
+class ProposalIn(StrictIn):
+    reason: str = Field(min_length=1, max_length=5000)
+    ticket_class_id: int | None = None
+    severity_id: int | None = None
+    priority: str = Field("", max_length=20)
+
+
+class ProposalOut(Schema):
+    id: int
+    status: str
+    reason: str
+    ticket_class_id: int | None
+    severity_id: int | None
+    priority: str
+    proposed_by_id: int
+    proposed_at: dt.datetime
+    decided_by_id: int | None
+    decided_at: dt.datetime | None
+
+
+class DecisionIn(StrictIn):
+    comment: str = Field("", max_length=5000)
+
+
+class WatcherIn(StrictIn):
+    user_id: int
+    watching: bool = True
+
+
+class ParentIn(StrictIn):
+    parent_id: int | None
+
+
+class TagsIn(StrictIn):
+    tags: list[str] = Field(max_length=50)
+
+
+class SlaEventOut(Schema):
+    id: int
+    clock: str
+    kind: str
+    threshold: int
+    due_at: dt.datetime | None
+    at: dt.datetime

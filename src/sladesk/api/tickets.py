@@ -1,0 +1,299 @@
+"""Ticket endpoints: thin — parse, call one selector or service, serialise."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.http import FileResponse, HttpRequest
+from django.utils.translation import gettext as _
+from ninja import File, Router
+from ninja.files import UploadedFile
+from ninja.responses import Status
+
+from sladesk.api.auth import actor, writer
+from sladesk.api.pagination import keyset_page
+from sladesk.api.schemas import (
+    AssignIn,
+    AttachmentOut,
+    ClassifyIn,
+    CommentIn,
+    CommentOut,
+    DecisionIn,
+    EscalateIn,
+    EventOut,
+    MeOut,
+    OptionalTextIn,
+    ParentIn,
+    ProposalIn,
+    ProposalOut,
+    SlaEventOut,
+    TagsIn,
+    TextIn,
+    TicketIn,
+    TicketOut,
+    TicketPage,
+    TicketPatch,
+    WatcherIn,
+)
+from sladesk.core.errors import DomainError
+from sladesk.sla.models import SlaEvent
+from sladesk.sla.selectors import sla_events_of
+from sladesk.tickets import policy, selectors, services
+from sladesk.tickets.models import Attachment, ChangeProposal, Comment, Ticket, TicketEvent
+
+router = Router(tags=["tickets"])
+
+ORDERINGS = {"deadline": ["sla_next_due_at", "pk"], "newest": ["-registered_at", "-pk"]}
+
+
+def _ticket(request: HttpRequest, ticket_id: int) -> Ticket:
+    return selectors.ticket_get_visible(user=actor(request), ticket_id=ticket_id)
+
+
+@router.get("/me", response=MeOut)
+def me(request: HttpRequest) -> object:
+    return actor(request)
+
+
+@router.get("/tickets", response=TicketPage)
+def list_tickets(
+    request: HttpRequest,
+    status: str = "",
+    organisation_id: int | None = None,
+    service_id: int | None = None,
+    line_id: int | None = None,
+    assignee_id: int | None = None,
+    ticket_class_id: int | None = None,
+    priority: str = "",
+    sla_state: str = "",
+    q: str = "",
+    registered_from: dt.datetime | None = None,
+    registered_to: dt.datetime | None = None,
+    updated_from: dt.datetime | None = None,
+    updated_to: dt.datetime | None = None,
+    order: str = "deadline",
+    cursor: str | None = None,
+    limit: int = 50,
+) -> dict[str, object]:
+    """Visible tickets, next SLA deadline first (`order=newest` for the newest first)."""
+    if order not in ORDERINGS:
+        raise DomainError(_("Order by deadline or newest."), field="order")
+    filters = selectors.TicketFilters(
+        status=status,
+        organisation_id=organisation_id,
+        service_id=service_id,
+        line_id=line_id,
+        assignee_id=assignee_id,
+        ticket_class_id=ticket_class_id,
+        priority=priority,
+        sla_state=sla_state,
+        text=q[:200],
+        registered_from=registered_from,
+        registered_to=registered_to,
+        updated_from=updated_from,
+        updated_to=updated_to,
+    )
+    tickets = selectors.ticket_list(user=actor(request), filters=filters)
+    items, next_cursor = keyset_page(tickets, keys=ORDERINGS[order], cursor=cursor, limit=limit)
+    return {"items": items, "next_cursor": next_cursor}
+
+
+@router.post("/tickets", response={201: TicketOut})
+def create_ticket(request: HttpRequest, payload: TicketIn) -> Status[Ticket]:
+    """Customers register for their own organisation; agents on a customer's behalf."""
+    user = writer(request)
+    refused = policy.forbidden(payload.model_fields_set, vendor=user.is_vendor_staff, creating=True)
+    if refused:
+        raise DomainError(
+            _("You may not set: %(fields)s.") % {"fields": ", ".join(refused)}, field=refused[0]
+        )
+    if not user.is_vendor_staff and payload.channel != "api":
+        raise DomainError(_("Customers register through the API on channel api."), field="channel")
+    ticket = services.ticket_register(
+        actor=user, data=services.TicketRegistration(**payload.model_dump())
+    )
+    return Status(201, _ticket(request, ticket.pk))
+
+
+@router.get("/tickets/{ticket_id}", response=TicketOut)
+def get_ticket(request: HttpRequest, ticket_id: int) -> Ticket:
+    return _ticket(request, ticket_id)
+
+
+@router.patch("/tickets/{ticket_id}", response=TicketOut)
+def update_ticket(request: HttpRequest, ticket_id: int, payload: TicketPatch) -> Ticket:
+    """Descriptive fields only; status, class, priority, line and assignee have actions."""
+    user = writer(request)
+    services.ticket_edit(
+        actor=user,
+        ticket_id=ticket_id,
+        edit=services.TicketEdit(**payload.model_dump(exclude_unset=True)),
+    )
+    return _ticket(request, ticket_id)
+
+
+@router.post("/tickets/{ticket_id}/assign", response=TicketOut)
+def assign(request: HttpRequest, ticket_id: int, payload: AssignIn) -> Ticket:
+    services.ticket_assign(
+        actor=writer(request), ticket_id=ticket_id, assignee_id=payload.assignee_id
+    )
+    return _ticket(request, ticket_id)
+
+
+@router.post("/tickets/{ticket_id}/escalate", response=TicketOut)
+def escalate(request: HttpRequest, ticket_id: int, payload: EscalateIn) -> Ticket:
+    services.ticket_escalate(
+        actor=writer(request),
+        ticket_id=ticket_id,
+        line_id=payload.line_id,
+        reason=payload.reason,
+        external_reference=payload.external_reference,
+    )
+    return _ticket(request, ticket_id)
+
+
+@router.post("/tickets/{ticket_id}/classify", response=TicketOut)
+def classify(request: HttpRequest, ticket_id: int, payload: ClassifyIn) -> Ticket:
+    services.ticket_classify(actor=writer(request), ticket_id=ticket_id, **payload.model_dump())
+    return _ticket(request, ticket_id)
+
+
+@router.post("/tickets/{ticket_id}/request-info", response=TicketOut)
+def request_info(request: HttpRequest, ticket_id: int, payload: TextIn) -> Ticket:
+    services.ticket_request_info(actor=writer(request), ticket_id=ticket_id, question=payload.text)
+    return _ticket(request, ticket_id)
+
+
+@router.post("/tickets/{ticket_id}/mark-reproduced", response=TicketOut)
+def mark_reproduced(request: HttpRequest, ticket_id: int, payload: TextIn) -> Ticket:
+    services.ticket_mark_reproduced(actor=writer(request), ticket_id=ticket_id, note=payload.text)
+    return _ticket(request, ticket_id)
+
+
+@router.post("/tickets/{ticket_id}/resolve", response=TicketOut)
+def resolve(request: HttpRequest, ticket_id: int, payload: TextIn) -> Ticket:
+    services.ticket_resolve(actor=writer(request), ticket_id=ticket_id, resolution=payload.text)
+    return _ticket(request, ticket_id)
+
+
+@router.post("/tickets/{ticket_id}/close", response=TicketOut)
+def close(request: HttpRequest, ticket_id: int, payload: OptionalTextIn) -> Ticket:
+    services.ticket_close(actor=writer(request), ticket_id=ticket_id, comment=payload.text)
+    return _ticket(request, ticket_id)
+
+
+@router.post("/tickets/{ticket_id}/reopen", response=TicketOut)
+def reopen(request: HttpRequest, ticket_id: int, payload: TextIn) -> Ticket:
+    services.ticket_reopen(actor=writer(request), ticket_id=ticket_id, reason=payload.text)
+    return _ticket(request, ticket_id)
+
+
+@router.post("/tickets/{ticket_id}/cancel", response=TicketOut)
+def cancel(request: HttpRequest, ticket_id: int, payload: TextIn) -> Ticket:
+    services.ticket_cancel(actor=writer(request), ticket_id=ticket_id, reason=payload.text)
+    return _ticket(request, ticket_id)
+
+
+@router.post("/tickets/{ticket_id}/watchers", response=TicketOut)
+def watch(request: HttpRequest, ticket_id: int, payload: WatcherIn) -> Ticket:
+    services.ticket_set_watcher(
+        actor=writer(request),
+        ticket_id=ticket_id,
+        user_id=payload.user_id,
+        watching=payload.watching,
+    )
+    return _ticket(request, ticket_id)
+
+
+@router.post("/tickets/{ticket_id}/parent", response=TicketOut)
+def set_parent(request: HttpRequest, ticket_id: int, payload: ParentIn) -> Ticket:
+    services.ticket_set_parent(
+        actor=writer(request), ticket_id=ticket_id, parent_id=payload.parent_id
+    )
+    return _ticket(request, ticket_id)
+
+
+@router.put("/tickets/{ticket_id}/tags", response=list[str])
+def set_tags(request: HttpRequest, ticket_id: int, payload: TagsIn) -> list[str]:
+    return services.ticket_set_tags(actor=writer(request), ticket_id=ticket_id, tags=payload.tags)
+
+
+@router.get("/tickets/{ticket_id}/proposals", response=list[ProposalOut])
+def list_proposals(request: HttpRequest, ticket_id: int) -> list[ChangeProposal]:
+    return list(selectors.proposal_list(ticket=_ticket(request, ticket_id)))
+
+
+@router.post("/tickets/{ticket_id}/proposals", response={201: ProposalOut})
+def propose(request: HttpRequest, ticket_id: int, payload: ProposalIn) -> Status[ChangeProposal]:
+    proposal = services.ticket_propose_change(
+        actor=writer(request),
+        ticket_id=ticket_id,
+        change=services.ChangeRequest(**payload.model_dump()),
+    )
+    return Status(201, proposal)
+
+
+@router.post("/tickets/{ticket_id}/proposals/accept", response=ProposalOut)
+def accept_proposal(request: HttpRequest, ticket_id: int, payload: DecisionIn) -> ChangeProposal:
+    return services.proposal_decide(
+        actor=writer(request), ticket_id=ticket_id, accept=True, comment=payload.comment
+    )
+
+
+@router.post("/tickets/{ticket_id}/proposals/reject", response=ProposalOut)
+def reject_proposal(request: HttpRequest, ticket_id: int, payload: DecisionIn) -> ChangeProposal:
+    return services.proposal_decide(
+        actor=writer(request), ticket_id=ticket_id, accept=False, comment=payload.comment
+    )
+
+
+@router.get("/tickets/{ticket_id}/comments", response=list[CommentOut])
+def list_comments(request: HttpRequest, ticket_id: int) -> list[Comment]:
+    user = actor(request)
+    return list(selectors.comment_list_visible(user=user, ticket=_ticket(request, ticket_id)))
+
+
+@router.post("/tickets/{ticket_id}/comments", response={201: CommentOut})
+def create_comment(request: HttpRequest, ticket_id: int, payload: CommentIn) -> Status[Comment]:
+    comment = services.ticket_comment(
+        actor=writer(request), ticket_id=ticket_id, body=payload.body, internal=payload.internal
+    )
+    return Status(201, comment)
+
+
+@router.get("/tickets/{ticket_id}/events", response=list[EventOut])
+def list_events(request: HttpRequest, ticket_id: int) -> list[TicketEvent]:
+    user = actor(request)
+    return list(selectors.event_list_visible(user=user, ticket=_ticket(request, ticket_id)))
+
+
+@router.get("/tickets/{ticket_id}/sla-events", response=list[SlaEventOut])
+def list_sla_events(request: HttpRequest, ticket_id: int) -> list[SlaEvent]:
+    return list(sla_events_of(ticket=_ticket(request, ticket_id)))
+
+
+@router.get("/tickets/{ticket_id}/attachments", response=list[AttachmentOut])
+def list_attachments(request: HttpRequest, ticket_id: int) -> list[Attachment]:
+    user = actor(request)
+    return list(selectors.attachment_list_visible(user=user, ticket=_ticket(request, ticket_id)))
+
+
+@router.post("/tickets/{ticket_id}/attachments", response={201: list[AttachmentOut]})
+def upload_attachments(
+    request: HttpRequest, ticket_id: int, files: File[list[UploadedFile]]
+) -> Status[list[Attachment]]:
+    uploads = [services.Upload(filename=f.name or "", content=f.read()) for f in files]
+    return Status(
+        201, services.ticket_attach(actor=writer(request), ticket_id=ticket_id, uploads=uploads)
+    )
+
+
+@router.get("/attachments/{attachment_id}/content")
+def download_attachment(request: HttpRequest, attachment_id: int) -> FileResponse:
+    attachment = selectors.attachment_get_visible(user=actor(request), attachment_id=attachment_id)
+    return FileResponse(
+        attachment.file.open("rb"),
+        as_attachment=True,
+        filename=attachment.filename,
+        content_type=attachment.content_type,
+    )
