@@ -1,0 +1,102 @@
+"""Mailboxes the desk reads, and every message it received, raw."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from sladesk.channels.choices import ImapSecurity, InboundSource, InboundStatus, UnknownSenderPolicy
+
+
+class Mailbox(models.Model):
+    """An IMAP mailbox polled for customer mail, and what to do with unknown senders."""
+
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    address = models.EmailField(_("address"), help_text=_("The desk's address customers write to."))
+    host = models.CharField(_("IMAP host"), max_length=255, blank=True)
+    port = models.PositiveIntegerField(_("IMAP port"), default=993)
+    security = models.CharField(
+        _("security"), max_length=10, choices=ImapSecurity.choices, default=ImapSecurity.TLS
+    )
+    username = models.CharField(_("user name"), max_length=255, blank=True)
+    password = models.CharField(_("password"), max_length=255, blank=True)
+    folder = models.CharField(_("folder"), max_length=255, default="INBOX")
+    processed_folder = models.CharField(
+        _("processed folder"),
+        max_length=255,
+        blank=True,
+        help_text=_("Move processed messages here; empty: flag them and leave them."),
+    )
+    unknown_sender_policy = models.CharField(
+        _("unknown senders"),
+        max_length=20,
+        choices=UnknownSenderPolicy.choices,
+        default=UnknownSenderPolicy.QUARANTINE,
+    )
+    default_organisation = models.ForeignKey(
+        "accounts.Organisation",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("organisation for unknown senders"),
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+    last_polled_at = models.DateTimeField(_("last polled at"), null=True, blank=True)
+    last_error = models.TextField(_("last error"), blank=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("mailbox")
+        verbose_name_plural = _("mailboxes")
+
+    def __str__(self) -> str:
+        return f"{self.name} <{self.address}>"
+
+
+class InboundMail(models.Model):
+    """One received message, stored raw before anything else is done with it (nothing is
+    lost); `dedup_key` (its Message-ID, or the hash of its bytes) makes intake idempotent."""
+
+    mailbox = models.ForeignKey(
+        Mailbox, on_delete=models.SET_NULL, null=True, blank=True, related_name="messages"
+    )
+    source = models.CharField(_("source"), max_length=10, choices=InboundSource.choices)
+    dedup_key = models.CharField(max_length=80, unique=True)
+    raw = models.BinaryField(_("raw message"))
+    size = models.PositiveIntegerField(_("size"))
+    content_hash = models.CharField(max_length=64)
+    message_id = models.CharField(_("Message-ID"), max_length=1000, blank=True)
+    sender = models.CharField(_("sender"), max_length=320, blank=True, db_index=True)
+    subject = models.CharField(_("subject"), max_length=300, blank=True)
+    status = models.CharField(
+        _("status"), max_length=20, choices=InboundStatus.choices, default=InboundStatus.PENDING
+    )
+    reason = models.TextField(_("reason"), blank=True)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    ticket = models.ForeignKey(
+        "tickets.Ticket",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="inbound_mail",
+    )
+    comment = models.ForeignKey(
+        "tickets.Comment", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_ticket = models.BooleanField(default=False)
+    received_at = models.DateTimeField(_("received at"), default=timezone.now)
+    processed_at = models.DateTimeField(_("processed at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-received_at", "-id"]
+        verbose_name = _("inbound message")
+        verbose_name_plural = _("inbound messages")
+        indexes = [
+            models.Index(fields=["status", "received_at"], name="inbound_status_time"),
+            models.Index(fields=["sender", "received_at"], name="inbound_sender_time"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.sender or '?'}: {self.subject} ({self.status})"

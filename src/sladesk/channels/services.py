@@ -1,0 +1,430 @@
+"""E-mail intake: store the raw message first, then turn it into a ticket or a comment.
+
+`inbound_mail_store` commits the raw bytes on their own (the point after which a source may
+forget the message); `inbound_mail_process` does everything else in one transaction, so that
+a crash leaves the message pending for a retry, never half-applied."""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import hashlib
+import logging
+import signal
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
+
+from sladesk.accounts.choices import OrganisationKind
+from sladesk.accounts.models import Organisation, User
+from sladesk.channels.choices import InboundSource, InboundStatus, UnknownSenderPolicy
+from sladesk.channels.email.parsing import (
+    InboundMessage,
+    MailParseError,
+    MessageRejected,
+    ParseLimits,
+    content_hash,
+    parse,
+    peek_message_id,
+)
+from sladesk.channels.email.threading import domain_of, ticket_numbers
+from sladesk.channels.models import InboundMail, Mailbox
+from sladesk.core import clock
+from sladesk.core.errors import DomainError, PermissionDenied
+from sladesk.tickets import lifecycle
+from sladesk.tickets.choices import Channel, CommentKind
+from sladesk.tickets.models import Ticket
+from sladesk.tickets.services.conversation import Upload, add_comment, ticket_attach, ticket_comment
+from sladesk.tickets.services.registration import (
+    TicketRegistration,
+    ticket_register,
+    ticket_register_for_sender,
+)
+
+logger = logging.getLogger(__name__)
+
+FLAG_UNVERIFIED = "unverified-sender"
+MAX_PROCESS_ATTEMPTS = 5
+
+
+@dataclass(frozen=True)
+class Stored:
+    """The row of a stored message; `created` is false when it had been stored before."""
+
+    mail: InboundMail
+    created: bool
+
+
+def _limits() -> ParseLimits:
+    return ParseLimits(max_raw_bytes=settings.SLADESK_MAIL_MAX_BYTES)
+
+
+def inbound_mail_store(
+    *, raw: bytes, source: str = InboundSource.PIPE, mailbox: Mailbox | None = None
+) -> Stored:
+    """Commit the raw message (its own transaction; call outside any other).
+
+    The same message again (same Message-ID, or the same bytes when it has none) returns the
+    first row: the unique `dedup_key` holds against concurrent pollers too. A message over
+    the size cap is stored (so an administrator sees it) but cut to the cap and quarantined."""
+    digest = content_hash(raw)
+    too_large = len(raw) > settings.SLADESK_MAIL_MAX_BYTES
+    message_id = None if too_large else peek_message_id(raw)
+    basis = f"id:{message_id}" if message_id else f"raw:{digest}"
+    key = hashlib.sha256(basis.encode("utf-8", "surrogatepass")).hexdigest()
+    row = InboundMail(
+        mailbox=mailbox,
+        source=source,
+        dedup_key=key,
+        raw=raw[: settings.SLADESK_MAIL_MAX_BYTES],
+        size=len(raw),
+        content_hash=digest,
+        message_id=(message_id or "")[:1000],
+        received_at=clock.now(),
+    )
+    if too_large:
+        row.status = InboundStatus.QUARANTINED
+        row.reason = f"message larger than {settings.SLADESK_MAIL_MAX_BYTES} bytes"
+    try:
+        with transaction.atomic():
+            row.save()
+    except IntegrityError:
+        existing = InboundMail.objects.filter(dedup_key=key).first()
+        if existing is None:  # lost the race to a row that then rolled back: try once more
+            with transaction.atomic():
+                row.save()
+            return Stored(mail=row, created=True)
+        return Stored(mail=existing, created=False)
+    return Stored(mail=row, created=True)
+
+
+def inbound_mail_process(*, inbound_mail_id: int) -> InboundMail:
+    """Process one pending message: ticket, comment, ignore or quarantine, with its status,
+    in one transaction holding the row's lock (another worker skips it).
+
+    An unexpected error rolls everything back and leaves the message pending (its attempts
+    counted); after `MAX_PROCESS_ATTEMPTS` it is quarantined with the error."""
+    try:
+        with transaction.atomic():
+            mail = (
+                InboundMail.objects.select_for_update(skip_locked=True)
+                .filter(pk=inbound_mail_id, status=InboundStatus.PENDING)
+                .first()
+            )
+            if mail is None:
+                return InboundMail.objects.get(pk=inbound_mail_id)
+            _process(mail)
+            mail.processed_at = clock.now()
+            mail.save()
+            return mail
+    except Exception as error:
+        logger.exception("processing inbound mail %s failed", inbound_mail_id)
+        _count_failure(inbound_mail_id, error)
+        raise
+
+
+def _count_failure(inbound_mail_id: int, error: Exception) -> None:
+    try:
+        with transaction.atomic():
+            mail = InboundMail.objects.select_for_update().filter(pk=inbound_mail_id).first()
+            if mail is None or mail.status != InboundStatus.PENDING:
+                return
+            mail.attempts += 1
+            mail.reason = f"{type(error).__name__}: {error}"[:2000]
+            if mail.attempts >= MAX_PROCESS_ATTEMPTS:
+                mail.status = InboundStatus.QUARANTINED
+            mail.save(update_fields=["attempts", "reason", "status"])
+    except Exception:  # the database itself is down: the message stays pending
+        logger.exception("could not record the failure of inbound mail %s", inbound_mail_id)
+
+
+def inbound_mail_reprocess(*, actor: User, inbound_mail_id: int) -> InboundMail:
+    """An administrator sends a quarantined or ignored message through intake again."""
+    if not actor.is_staff:
+        raise PermissionDenied(_("Only an administrator may reprocess mail."))
+    with transaction.atomic():
+        updated = InboundMail.objects.filter(
+            pk=inbound_mail_id,
+            status__in=[InboundStatus.QUARANTINED, InboundStatus.IGNORED],
+        ).update(status=InboundStatus.PENDING, attempts=0, reason="")
+    if not updated:
+        raise DomainError(_("Only quarantined or ignored mail can be reprocessed."))
+    return inbound_mail_process(inbound_mail_id=inbound_mail_id)
+
+
+def inbound_mail_process_pending(*, limit: int = 200) -> int:
+    """Retry messages left pending (a crash, the database away); returns how many were done."""
+    done = 0
+    for mail_id in InboundMail.objects.filter(status=InboundStatus.PENDING).values_list(
+        "pk", flat=True
+    )[:limit]:
+        try:
+            inbound_mail_process(inbound_mail_id=mail_id)
+        except Exception:  # counted on the row; the next one may well succeed
+            logger.warning("inbound mail %s still pending", mail_id)
+            continue
+        done += 1
+    return done
+
+
+# --- deciding -------------------------------------------------------------------------------
+
+
+def _quarantine(mail: InboundMail, reason: str) -> None:
+    mail.status = InboundStatus.QUARANTINED
+    mail.reason = reason
+
+
+def _ignore(mail: InboundMail, reason: str) -> None:
+    mail.status = InboundStatus.IGNORED
+    mail.reason = reason
+
+
+@contextlib.contextmanager
+def _deadline(seconds: float) -> Iterator[None]:
+    """Interrupt the work inside after `seconds` with `MessageRejected` (SIGALRM).
+
+    Only in the main thread, where Python delivers signals (the CLI and the worker run
+    intake there); elsewhere the size and MIME limits alone bound the parse."""
+    if seconds <= 0 or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def expire(signum: int, frame: object) -> None:
+        raise MessageRejected(f"parsing took longer than {seconds:g} s")
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def _process(mail: InboundMail) -> None:
+    try:
+        with _deadline(settings.SLADESK_MAIL_PARSE_SECONDS):
+            message = parse(bytes(mail.raw), limits=_limits())
+    except MailParseError as error:
+        _quarantine(mail, error.reason)
+        return
+    sender = message.from_address.email.lower() if message.from_address else ""
+    mail.sender = sender[:320]
+    mail.subject = message.subject[:300]
+    if message.headers_of_interest.is_bounce:
+        from sladesk.notifications.services import notification_record_bounce
+
+        answered = notification_record_bounce(
+            message_ids=_our_ids_in(mail, message), reason=message.visible_text[:2000]
+        )
+        _ignore(mail, f"bounce (answers {answered} notification(s))")
+        return
+    if not sender:
+        _quarantine(mail, "no single, unambiguous From address")
+        return
+    from sladesk.notifications.services import own_addresses
+
+    if sender in own_addresses():
+        _ignore(mail, "sent by the desk itself")
+        return
+    if _over_rate(mail, sender):
+        _quarantine(mail, "too many messages from this sender")
+        return
+    ticket = _thread(message)
+    user = User.objects.filter(email__iexact=sender, is_active=True).first()
+    if ticket is not None:
+        if _is_participant(ticket, user, sender):
+            _reply(mail, message, ticket, user)
+            return
+        if message.is_auto_generated:
+            _ignore(mail, "automatic message to a ticket from a non-participant")
+            return
+        _quarantine(mail, f"unverified: {sender} is not a participant of {ticket.number}")
+        return
+    if message.is_auto_generated:
+        _ignore(mail, "automatic message (auto-reply, list or bulk mail)")
+        return
+    _new_ticket(mail, message, user, sender)
+
+
+def _over_rate(mail: InboundMail, sender: str) -> bool:
+    since = clock.now() - dt.timedelta(hours=1)
+    recent = (
+        InboundMail.objects.filter(sender=sender, received_at__gte=since)
+        .exclude(pk=mail.pk)
+        .exclude(status=InboundStatus.PENDING)
+        .count()
+    )
+    return recent >= settings.SLADESK_MAIL_RATE_PER_SENDER
+
+
+def _our_ids_in(mail: InboundMail, message: InboundMessage) -> list[str]:
+    """Message-IDs of ours a bounce refers to: its threading headers, or the returned
+    message's headers inside the report."""
+    from sladesk.notifications.models import Notification
+
+    candidates = set(message.in_reply_to) | set(message.references)
+    domain = settings.SLADESK_MAIL_DOMAIN.encode()
+    raw = bytes(mail.raw)
+    start = 0
+    while (found := raw.find(b"<sladesk.", start)) != -1:
+        end = raw.find(b">", found)
+        if end == -1 or end - found > 200:
+            break
+        token = raw[found + 1 : end]
+        if token.endswith(b"@" + domain):
+            candidates.add(token.decode("ascii", "replace"))
+        start = end
+    return list(
+        Notification.objects.filter(message_id__in=candidates).values_list("message_id", flat=True)
+    )
+
+
+def _thread(message: InboundMessage) -> Ticket | None:
+    """The ticket a message continues: a number in the subject, else a Message-ID of ours in
+    In-Reply-To/References, else the ticket an earlier inbound message of the thread made."""
+    numbers = ticket_numbers(message.subject, settings.SLADESK_TICKET_PREFIX)
+    if numbers:
+        ticket = Ticket.objects.filter(number__in=numbers).order_by("-registered_at").first()
+        if ticket is not None:
+            return ticket
+    identifiers = [*message.in_reply_to, *reversed(message.references)]
+    if not identifiers:
+        return None
+    from sladesk.notifications.models import Notification
+
+    ticket_id = (
+        Notification.objects.filter(message_id__in=identifiers, ticket__isnull=False)
+        .values_list("ticket_id", flat=True)
+        .first()
+    ) or (
+        InboundMail.objects.filter(message_id__in=identifiers, ticket__isnull=False)
+        .values_list("ticket_id", flat=True)
+        .first()
+    )
+    return Ticket.objects.filter(pk=ticket_id).first() if ticket_id else None
+
+
+def _is_participant(ticket: Ticket, user: User | None, sender: str) -> bool:
+    """Requester, watcher, a person of the ticket's organisation, its assignee, or the address
+    that registered it without an account."""
+    if user is None:
+        return bool(ticket.requester_id is None and ticket.contact.strip().lower() == sender)
+    return (
+        ticket.requester_id == user.pk
+        or ticket.assignee_id == user.pk
+        or (user.is_customer and user.organisation_id == ticket.organisation_id)
+        or ticket.watchers.filter(pk=user.pk).exists()
+    )
+
+
+def _uploads(message: InboundMessage) -> tuple[list[Upload], list[str]]:
+    limit = settings.SLADESK_ATTACHMENT_MAX_BYTES
+    kept = [
+        Upload(filename=item.filename, content=item.payload)
+        for item in message.attachments
+        if len(item.payload) <= limit
+    ]
+    dropped = [item.filename for item in message.attachments if len(item.payload) > limit]
+    return kept, dropped
+
+
+def _body(message: InboundMessage, dropped: list[str]) -> str:
+    body = message.visible_text.strip() or message.text.strip()
+    if dropped:
+        body += "\n\n" + _("Attachments over the size limit were not kept: %(names)s") % {
+            "names": ", ".join(dropped)
+        }
+    return body
+
+
+def _reply(mail: InboundMail, message: InboundMessage, ticket: Ticket, user: User | None) -> None:
+    uploads, dropped = _uploads(message)
+    body = _body(message, dropped) or _("(empty message)")
+    terminal = ticket.status in lifecycle.TERMINAL_STATUSES
+    if user is None or message.is_auto_generated or terminal:
+        # No account, an automatic message, or a closed ticket: recorded, without the
+        # lifecycle effects of a reply (an auto-reply must never reopen a ticket).
+        if terminal and not message.is_auto_generated and user is not None:
+            _new_ticket(mail, message, user, user.email)
+            return
+        locked = Ticket.objects.select_for_update().get(pk=ticket.pk)
+        kind = CommentKind.INTERNAL if message.is_auto_generated else CommentKind.PUBLIC
+        comment = add_comment(locked, user, kind, body, uploads)
+        if user is None:
+            # The comment has no author account, so the outbox took the sender for another
+            # participant: they are not told of their own message (uncommitted, never sent).
+            from sladesk.notifications.models import Notification
+
+            Notification.objects.filter(
+                comment=comment,
+                recipient=(message.from_address.email if message.from_address else "").lower(),
+            ).delete()
+        locked.updated_at = clock.now()
+        locked.save(update_fields=["updated_at"])
+    else:
+        try:
+            comment = ticket_comment(actor=user, ticket_id=ticket.pk, body=body, uploads=uploads)
+        except DomainError as error:
+            _quarantine(mail, f"could not add the reply to {ticket.number}: {error.message}")
+            return
+    mail.ticket = ticket
+    mail.comment = comment
+    mail.status = InboundStatus.PROCESSED
+    mail.reason = f"reply to {ticket.number}"
+
+
+def _organisation_for(sender: str) -> Organisation | None:
+    domain = domain_of(sender)
+    if not domain:
+        return None
+    for organisation in Organisation.objects.filter(
+        kind=OrganisationKind.CUSTOMER, is_active=True, email_domains__icontains=domain
+    ):
+        if domain in organisation.domain_list():
+            return organisation
+    return None
+
+
+def _new_ticket(mail: InboundMail, message: InboundMessage, user: User | None, sender: str) -> None:
+    uploads, dropped = _uploads(message)
+    data = TicketRegistration(
+        title=message.subject.strip() or _("(no subject)"),
+        description=_body(message, dropped),
+        channel=Channel.EMAIL,
+        contact=sender,
+    )
+    if user is not None and user.is_customer:
+        ticket = ticket_register(actor=user, data=data)
+        actor: User | None = user
+    else:
+        organisation = None if user is not None else _organisation_for(sender)
+        if organisation is None:
+            policy = (
+                mail.mailbox.unknown_sender_policy
+                if mail.mailbox
+                else (settings.SLADESK_MAIL_UNKNOWN_SENDERS)
+            )
+            default = mail.mailbox.default_organisation if mail.mailbox else None
+            if policy != UnknownSenderPolicy.CREATE or default is None:
+                _quarantine(mail, f"unknown sender {sender}")
+                return
+            organisation = default
+        ticket = ticket_register_for_sender(
+            organisation_id=organisation.pk, data=data, flags=[FLAG_UNVERIFIED]
+        )
+        actor = None
+    if uploads:
+        if actor is not None:
+            ticket_attach(actor=actor, ticket_id=ticket.pk, uploads=uploads)
+        else:
+            add_comment(ticket, None, CommentKind.SYSTEM, _("Attachments of the e-mail"), uploads)
+    mail.ticket = ticket
+    mail.created_ticket = True
+    mail.status = InboundStatus.PROCESSED
+    mail.reason = f"new ticket {ticket.number}"

@@ -1,0 +1,44 @@
+"""Deliverers: one function per `DeliveryChannel`, each sending one notification or raising.
+
+A webhook channel plugs in as another entry (an HMAC-signed JSON POST of the row's data)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.conf import settings
+from django.core.mail import EmailMessage, get_connection
+
+from sladesk.notifications.choices import DeliveryChannel
+from sladesk.notifications.models import Notification
+from sladesk.notifications.rendering import header_safe
+
+
+def deliver_email(notification: Notification) -> None:
+    """Send by SMTP (`SLADESK_SMTP_*`), with the headers that thread it in mail clients."""
+    headers = {
+        "Message-ID": f"<{notification.message_id}>",
+        "Content-Language": notification.language,
+    }
+    if notification.in_reply_to:
+        headers["In-Reply-To"] = f"<{notification.in_reply_to}>"
+    if notification.references:
+        headers["References"] = notification.references
+    if notification.automatic:
+        # RFC 3834 §5: automatic mail says so, and asks for no automatic answer.
+        headers["Auto-Submitted"] = "auto-generated"
+        headers["X-Auto-Response-Suppress"] = "All"
+    message = EmailMessage(
+        subject=header_safe(notification.subject),
+        body=notification.body,
+        from_email=settings.SLADESK_MAIL_FROM,
+        to=[header_safe(notification.recipient)],
+        headers=headers,
+        connection=get_connection(timeout=30),
+    )
+    message.send(fail_silently=False)
+
+
+DELIVERERS: dict[str, Callable[[Notification], None]] = {
+    DeliveryChannel.EMAIL: deliver_email,
+}

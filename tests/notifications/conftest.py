@@ -1,0 +1,3 @@
+from tests.channels.conftest import smtp_server
+
+__all__ = ["smtp_server"]
