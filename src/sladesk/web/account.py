@@ -1,0 +1,133 @@
+"""The signed-in person's own pages: preferences (language, time zone), API tokens, the
+customer's contract; and password reset by mail (Django's views, our templates)."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse_lazy
+from django.utils import translation
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from sladesk.accounts import selectors as account_selectors
+from sladesk.accounts.self_service import api_token_revoke, user_set_preferences
+from sladesk.accounts.services import api_token_create
+from sladesk.core.errors import DomainError
+from sladesk.web.common import actor_of, domain_errors_as_404
+from sladesk.web.forms import PreferencesForm, RevokeForm, TokenForm
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    template_name = "web/password_reset.html"
+    email_template_name = "web/password_reset_email.txt"
+    subject_template_name = "web/password_reset_subject.txt"
+    success_url = reverse_lazy("web:password_reset_done")
+
+
+class PasswordResetDoneView(auth_views.PasswordResetDoneView):
+    template_name = "web/password_reset_done.html"
+
+
+class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    template_name = "web/password_reset_confirm.html"
+    success_url = reverse_lazy("web:password_reset_complete")
+
+
+class PasswordResetCompleteView(auth_views.PasswordResetCompleteView):
+    template_name = "web/password_reset_complete.html"
+
+
+def _account_page(
+    request: HttpRequest,
+    *,
+    preferences: PreferencesForm | None = None,
+    token_form: TokenForm | None = None,
+    new_token: str = "",
+) -> HttpResponse:
+    user = actor_of(request)
+    return render(
+        request,
+        "web/account.html",
+        {
+            "preferences": preferences
+            or PreferencesForm(initial={"language": user.language, "time_zone": user.time_zone}),
+            "token_form": token_form or TokenForm(),
+            "tokens": account_selectors.api_tokens_of(user=user),
+            "new_token": new_token,
+        },
+    )
+
+
+@login_required
+def preferences(request: HttpRequest) -> HttpResponse:
+    """Language and time zone; the language applies at once (the cookie follows it)."""
+    if request.method != "POST":
+        return _account_page(request)
+    form = PreferencesForm(request.POST)
+    if form.is_valid():
+        try:
+            user = user_set_preferences(
+                user=actor_of(request),
+                language=form.cleaned_data["language"],
+                time_zone=form.cleaned_data["time_zone"],
+            )
+        except DomainError as error:
+            form.add_error(error.field if error.field in form.fields else None, error.message)
+        else:
+            translation.activate(user.language)
+            messages.success(request, _("Your preferences are saved."))
+            response = redirect("web:account")
+            response.set_cookie(
+                settings.LANGUAGE_COOKIE_NAME, user.language, samesite="Lax", httponly=True
+            )
+            return response
+    return _account_page(request, preferences=form)
+
+
+@login_required
+@require_POST
+def token_create(request: HttpRequest) -> HttpResponse:
+    """Issue a token and show its raw value this once (only its digest is kept)."""
+    form = TokenForm(request.POST)
+    if form.is_valid():
+        try:
+            _token, raw = api_token_create(
+                user=actor_of(request),
+                name=form.cleaned_data["name"],
+                scope=form.cleaned_data["scope"],
+            )
+        except DomainError as error:
+            form.add_error(error.field if error.field in form.fields else None, error.message)
+        else:
+            response = _account_page(request, new_token=raw)
+            response["Cache-Control"] = "no-store"
+            return response
+    return _account_page(request, token_form=form)
+
+
+@login_required
+@require_POST
+@domain_errors_as_404
+def token_revoke(request: HttpRequest) -> HttpResponse:
+    form = RevokeForm(request.POST)
+    if not form.is_valid():
+        raise Http404
+    api_token_revoke(user=actor_of(request), token_id=form.cleaned_data["token"])
+    messages.success(request, _("The token is revoked."))
+    return redirect("web:account")
+
+
+@login_required
+def contract(request: HttpRequest) -> HttpResponse:
+    """The customer's contract: term, lines, SLA targets, accounts left."""
+    user = actor_of(request)
+    if not user.is_customer:
+        raise Http404
+    return render(
+        request, "web/contract.html", {"overview": account_selectors.contract_overview(user=user)}
+    )

@@ -1,0 +1,273 @@
+from __future__ import annotations
+
+import zoneinfo
+from typing import Any
+
+from django import forms
+from django.conf import settings
+from django.contrib.auth.forms import AuthenticationForm
+from django.utils.translation import gettext_lazy as _
+
+from sladesk.accounts.models import ApiToken, User
+from sladesk.accounts.selectors import account_access_denial
+from sladesk.tickets.choices import Level, Priority
+
+
+class LoginForm(AuthenticationForm):
+    """Sign-in that tells a blocked customer why (their contract), not just "invalid"."""
+
+    username = forms.EmailField(
+        label=_("E-mail"),
+        widget=forms.EmailInput(attrs={"autofocus": True, "autocomplete": "username"}),
+    )
+    password = forms.CharField(
+        label=_("Password"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+
+    def confirm_login_allowed(self, user: Any) -> None:
+        assert isinstance(user, User)  # noqa: S101  # AUTH_USER_MODEL
+        denial = account_access_denial(user)
+        if denial:
+            raise forms.ValidationError(denial, code="blocked")
+
+
+class TicketForm(forms.Form):
+    title = forms.CharField(label=_("Title"), max_length=300)
+    description = forms.CharField(label=_("Description"), widget=forms.Textarea, required=False)
+    service = forms.TypedChoiceField(
+        label=_("Service"), required=False, coerce=int, empty_value=None
+    )
+    ticket_class = forms.TypedChoiceField(
+        label=_("Classification"), required=False, coerce=int, empty_value=None
+    )
+
+    def __init__(
+        self,
+        *args: Any,
+        services: list[tuple[int, str]],
+        classes: list[tuple[int, str]],
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["service"].choices = [("", "—"), *services]  # type: ignore[attr-defined]  # TypedChoiceField
+        self.fields["ticket_class"].choices = [("", "—"), *classes]  # type: ignore[attr-defined]  # TypedChoiceField
+
+
+class CommentForm(forms.Form):
+    body = forms.CharField(label=_("Message"), widget=forms.Textarea(attrs={"rows": 4}))
+    internal = forms.BooleanField(label=_("Internal note"), required=False)
+
+
+Choices = list[tuple[Any, Any]]  # labels may be lazy translations
+
+
+def _choices(field: forms.Field, options: Choices, *, blank: str | None = "—") -> None:
+    field.choices = ([("", blank)] if blank is not None else []) + list(options)  # type: ignore[attr-defined]  # a ChoiceField
+
+
+class QueueFilterForm(forms.Form):
+    """The queue's filters; anything unknown is ignored rather than an error."""
+
+    q = forms.CharField(label=_("Search"), required=False, max_length=100)
+    status = forms.ChoiceField(label=_("Status"), required=False)
+    organisation = forms.TypedChoiceField(
+        label=_("Organisation"), required=False, coerce=int, empty_value=None
+    )
+    service = forms.TypedChoiceField(
+        label=_("Service"), required=False, coerce=int, empty_value=None
+    )
+    ticket_class = forms.TypedChoiceField(
+        label=_("Classification"), required=False, coerce=int, empty_value=None
+    )
+    priority = forms.ChoiceField(label=_("Priority"), required=False)
+    line = forms.TypedChoiceField(label=_("Line"), required=False, coerce=int, empty_value=None)
+    sla = forms.ChoiceField(label=_("SLA"), required=False)
+    order = forms.ChoiceField(label=_("Order"), required=False)
+
+    def __init__(self, *args: Any, options: dict[str, Choices], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for name, choices in options.items():
+            _choices(self.fields[name], choices, blank=str(_("Any")) if name != "order" else None)
+        for name in list(self.fields):
+            if name not in options and name != "q":
+                del self.fields[name]
+
+
+class BulkForm(forms.Form):
+    tickets = forms.TypedMultipleChoiceField(label=_("Tickets"), coerce=int)
+    operation = forms.ChoiceField(label=_("Bulk action"))
+    assignee = forms.TypedChoiceField(
+        label=_("Assignee"), required=False, coerce=int, empty_value=None
+    )
+    text = forms.CharField(label=_("Comment or reason"), required=False, max_length=2000)
+
+    def __init__(self, *args: Any, ticket_ids: list[int], agents: Choices, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["tickets"].choices = [(pk, str(pk)) for pk in ticket_ids]  # type: ignore[attr-defined]  # a ChoiceField
+        _choices(
+            self.fields["operation"],
+            [
+                ("assign", _("Assign")),
+                ("unassign", _("Unassign")),
+                ("resolve", _("Resolve")),
+                ("close", _("Close")),
+                ("cancel", _("Cancel")),
+            ],
+            blank=None,
+        )
+        _choices(self.fields["assignee"], agents)
+
+
+class PhoneTicketForm(forms.Form):
+    """An agent records a call on the customer's behalf (the official time is the server's)."""
+
+    organisation = forms.TypedChoiceField(label=_("Organisation"), coerce=int)
+    requester = forms.TypedChoiceField(
+        label=_("Caller's account"), required=False, coerce=int, empty_value=None
+    )
+    contact = forms.CharField(label=_("Contact"), required=False, max_length=300)
+    service = forms.TypedChoiceField(
+        label=_("Service"), required=False, coerce=int, empty_value=None
+    )
+    ticket_class = forms.TypedChoiceField(
+        label=_("Classification"), required=False, coerce=int, empty_value=None
+    )
+    title = forms.CharField(label=_("Title"), max_length=300)
+    description = forms.CharField(label=_("Description"), widget=forms.Textarea, required=False)
+
+    def __init__(self, *args: Any, options: dict[str, Choices], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for name, choices in options.items():
+            _choices(self.fields[name], choices)
+
+
+class ReplyForm(forms.Form):
+    body = forms.CharField(label=_("Message"), widget=forms.Textarea(attrs={"rows": 4}))
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class OptionalCommentForm(forms.Form):
+    comment = forms.CharField(
+        label=_("Comment"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+class ClassifyForm(forms.Form):
+    ticket_class = forms.TypedChoiceField(label=_("Classification"), coerce=int)
+    severity = forms.TypedChoiceField(
+        label=_("Severity"), required=False, coerce=int, empty_value=None
+    )
+    impact = forms.ChoiceField(
+        label=_("Impact"), required=False, choices=[("", "—"), *Level.choices]
+    )
+    urgency = forms.ChoiceField(
+        label=_("Urgency"), required=False, choices=[("", "—"), *Level.choices]
+    )
+
+    def __init__(self, *args: Any, classes: Choices, severities: Choices, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        _choices(self.fields["ticket_class"], classes)
+        _choices(self.fields["severity"], severities)
+
+
+class ProposeForm(forms.Form):
+    ticket_class = forms.TypedChoiceField(
+        label=_("New classification"), required=False, coerce=int, empty_value=None
+    )
+    severity = forms.TypedChoiceField(
+        label=_("New severity"), required=False, coerce=int, empty_value=None
+    )
+    priority = forms.ChoiceField(
+        label=_("New priority"), required=False, choices=[("", "—"), *Priority.choices]
+    )
+    reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args: Any, classes: Choices, severities: Choices, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        _choices(self.fields["ticket_class"], classes)
+        _choices(self.fields["severity"], severities)
+
+
+class AssignForm(forms.Form):
+    assignee = forms.TypedChoiceField(
+        label=_("Assignee"), required=False, coerce=int, empty_value=None
+    )
+
+    def __init__(self, *args: Any, agents: Choices, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        _choices(self.fields["assignee"], agents, blank=str(_("Nobody")))
+
+
+class EscalateForm(forms.Form):
+    line = forms.TypedChoiceField(label=_("To line"), coerce=int)
+    reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 2}))
+    external_reference = forms.CharField(
+        label=_("External case (line 4)"), required=False, max_length=200
+    )
+
+    def __init__(self, *args: Any, lines: Choices, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        _choices(self.fields["line"], lines)
+
+
+class NoteForm(forms.Form):
+    note = forms.CharField(
+        label=_("Where and how it was reproduced"), widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+class QuestionForm(forms.Form):
+    question = forms.CharField(
+        label=_("What do you need from the customer?"), widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+
+class ResolutionForm(forms.Form):
+    resolution = forms.CharField(label=_("Resolution"), widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class WatcherForm(forms.Form):
+    person = forms.TypedChoiceField(label=_("Person"), coerce=int)
+    watching = forms.TypedChoiceField(
+        label=_("Watching"),
+        coerce=lambda value: value == "1",
+        choices=[("1", _("Add")), ("0", _("Remove"))],
+    )
+
+    def __init__(self, *args: Any, people: Choices, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        _choices(self.fields["person"], people)
+
+
+class ParentForm(forms.Form):
+    parent = forms.CharField(
+        label=_("Parent ticket number"),
+        required=False,
+        max_length=30,
+        help_text=_("Leave empty to unlink."),
+    )
+
+
+class PreferencesForm(forms.Form):
+    language = forms.ChoiceField(label=_("Language"), choices=settings.LANGUAGES)
+    time_zone = forms.ChoiceField(label=_("Time zone"))
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["time_zone"].choices = [  # type: ignore[attr-defined]  # a ChoiceField
+            (name, name) for name in sorted(zoneinfo.available_timezones())
+        ]
+
+
+class TokenForm(forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=100)
+    scope = forms.ChoiceField(label=_("Scope"), choices=ApiToken.Scope.choices)
+
+
+class RevokeForm(forms.Form):
+    token = forms.IntegerField(widget=forms.HiddenInput)

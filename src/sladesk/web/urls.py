@@ -1,0 +1,40 @@
+from django.contrib.auth import views as auth_views
+from django.urls import path
+
+from sladesk.web import account, views
+from sladesk.web.actions import ACTIONS, action_view
+
+app_name = "web"
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("login/", views.LoginView.as_view(), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("password-reset/", account.PasswordResetView.as_view(), name="password_reset"),
+    path(
+        "password-reset/sent/",
+        account.PasswordResetDoneView.as_view(),
+        name="password_reset_done",
+    ),
+    # Unnamed: the link in the mail is built from the path (see password_reset_email.txt).
+    path("password-reset/<uidb64>/<token>/", account.PasswordResetConfirmView.as_view()),
+    path(
+        "password-reset/complete/",
+        account.PasswordResetCompleteView.as_view(),
+        name="password_reset_complete",
+    ),
+    path("account/", account.preferences, name="account"),
+    path("account/tokens/", account.token_create, name="token_create"),
+    path("account/tokens/revoke/", account.token_revoke, name="token_revoke"),
+    path("contract/", account.contract, name="contract"),
+    path("tickets/", views.ticket_list, name="ticket_list"),
+    path("tickets/bulk/", views.ticket_bulk, name="ticket_bulk"),
+    path("tickets/new/", views.ticket_new, name="ticket_new"),
+    path("tickets/<int:ticket_id>/", views.ticket_detail, name="ticket_detail"),
+    path("tickets/<int:ticket_id>/comment/", views.ticket_comment, name="ticket_comment"),
+    *(
+        path(f"tickets/<int:ticket_id>/{name}/", action_view(name), name=f"ticket_{name}")
+        for name in ACTIONS
+    ),
+    path("attachments/<int:attachment_id>/", views.attachment_download, name="attachment_download"),
+]
