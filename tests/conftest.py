@@ -134,7 +134,8 @@ FOREIGN_SECRET = "Beta-only secret outage"
 @pytest.fixture
 def foreign(world: World) -> dict[str, int]:
     """Ids of Beta's objects that Alpha's people must never reach: a ticket with a reply, an
-    internal note and attachments, Beta's organisation and contract, an SLA policy."""
+    internal note and attachments, Beta's organisation and contract, an SLA policy, a webhook
+    of Beta's with a delivery."""
     from sladesk.sla.services import sla_install_examples
     from sladesk.tickets.models import Attachment
 
@@ -151,7 +152,19 @@ def foreign(world: World) -> dict[str, int]:
     services.ticket_attach(
         actor=world.beta.user, ticket_id=ticket.pk, uploads=[services.Upload("b.log", b"x")]
     )
+    from sladesk.notifications.models import Notification
+    from sladesk.webhooks.models import WebhookSubscription
+
+    webhook = WebhookSubscription.objects.create(
+        name="beta crm",
+        url="https://crm.beta.example/hook",
+        events=["ticket.commented"],
+        organisation=world.beta.organisation,
+    )
+    services.ticket_comment(actor=world.beta.user, ticket_id=ticket.pk, body="after the hook")
+    delivery = Notification.objects.filter(recipient=f"webhook:{webhook.pk}").first()
     attachment = Attachment.objects.filter(ticket=ticket).order_by("pk").first()
+    assert delivery is not None
     comment = ticket.comments.order_by("pk").first()
     assert attachment is not None
     assert comment is not None
@@ -162,4 +175,6 @@ def foreign(world: World) -> dict[str, int]:
         "organisation_id": world.beta.organisation.pk,
         "contract_id": world.beta.contract.pk,
         "policy_id": sla_install_examples()["always-request-classes"].pk,
+        "webhook_id": webhook.pk,
+        "delivery_id": delivery.pk,
     }

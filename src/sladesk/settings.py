@@ -35,6 +35,7 @@ INSTALLED_APPS = [
     "sladesk.sla",
     "sladesk.channels",
     "sladesk.notifications",
+    "sladesk.webhooks",
     "sladesk.web",
     "sladesk.api",
     "ninja",

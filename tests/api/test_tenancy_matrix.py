@@ -17,7 +17,16 @@ from tests.conftest import FOREIGN_SECRET, World
 
 SECRET = FOREIGN_SECRET
 MISSING = dict.fromkeys(
-    ["ticket_id", "attachment_id", "organisation_id", "contract_id", "policy_id"], 999_999
+    [
+        "ticket_id",
+        "attachment_id",
+        "organisation_id",
+        "contract_id",
+        "policy_id",
+        "webhook_id",
+        "delivery_id",
+    ],
+    999_999,
 )
 
 # (method, path) -> JSON body, or "upload" for multipart; None for no body.
@@ -50,6 +59,10 @@ PAYLOADS: dict[tuple[str, str], Any] = {
     ("patch", "/api/v1/admin/organisations/{organisation_id}"): {"name": "Taken over"},
     ("patch", "/api/v1/admin/contracts/{contract_id}"): {"max_accounts": 99},
     ("get", "/api/v1/admin/sla-policies/{policy_id}/targets"): None,
+    ("patch", "/api/v1/admin/webhooks/{webhook_id}"): {"url": "https://evil.example/"},
+    ("delete", "/api/v1/admin/webhooks/{webhook_id}"): None,
+    ("get", "/api/v1/admin/webhooks/{webhook_id}/deliveries"): None,
+    ("post", "/api/v1/admin/webhooks/{webhook_id}/deliveries/{delivery_id}/redeliver"): None,
 }
 
 

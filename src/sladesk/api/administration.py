@@ -29,14 +29,14 @@ def admin(request: HttpRequest) -> User:
     return require_scope(request, "admin")
 
 
-def _get(queryset: QuerySet[Any], pk: int) -> Any:
+def get_or_404(queryset: QuerySet[Any], pk: int) -> Any:
     found = queryset.filter(pk=pk).first()
     if found is None:
         raise NotFound(_("Not found."))
     return found
 
 
-def _save(actor: User, instance: Model, payload: Schema) -> Any:
+def save_payload(actor: User, instance: Model, payload: Schema) -> Any:
     changes = payload.model_dump(exclude_unset=True)
     return configuration_save(actor=actor, instance=instance, changes=changes)
 
@@ -200,14 +200,16 @@ def organisations(request: HttpRequest) -> QuerySet[Organisation]:
 
 @router.post("/admin/organisations", response={201: OrganisationOut})
 def create_organisation(request: HttpRequest, payload: OrganisationIn) -> Status[Organisation]:
-    return Status(201, _save(admin(request), Organisation(kind="customer"), payload))
+    return Status(201, save_payload(admin(request), Organisation(kind="customer"), payload))
 
 
 @router.patch("/admin/organisations/{organisation_id}", response=OrganisationOut)
 def update_organisation(
     request: HttpRequest, organisation_id: int, payload: OrganisationPatch
 ) -> Organisation:
-    return _save(admin(request), _get(Organisation.objects.all(), organisation_id), payload)
+    return save_payload(
+        admin(request), get_or_404(Organisation.objects.all(), organisation_id), payload
+    )
 
 
 @router.get("/admin/services", response=list[ServiceOut])
@@ -218,7 +220,7 @@ def services(request: HttpRequest) -> QuerySet[Service]:
 
 @router.post("/admin/services", response={201: ServiceOut})
 def create_service(request: HttpRequest, payload: ServiceIn) -> Status[Service]:
-    return Status(201, _save(admin(request), Service(), payload))
+    return Status(201, save_payload(admin(request), Service(), payload))
 
 
 @router.get("/admin/contracts", response=list[ContractOut])
@@ -229,12 +231,12 @@ def contracts(request: HttpRequest) -> QuerySet[Contract]:
 
 @router.post("/admin/contracts", response={201: ContractOut})
 def create_contract(request: HttpRequest, payload: ContractIn) -> Status[Contract]:
-    return Status(201, _save(admin(request), Contract(), payload))
+    return Status(201, save_payload(admin(request), Contract(), payload))
 
 
 @router.patch("/admin/contracts/{contract_id}", response=ContractOut)
 def update_contract(request: HttpRequest, contract_id: int, payload: ContractPatch) -> Contract:
-    return _save(admin(request), _get(Contract.objects.all(), contract_id), payload)
+    return save_payload(admin(request), get_or_404(Contract.objects.all(), contract_id), payload)
 
 
 @router.get("/admin/users", response=list[UserOut])
@@ -245,7 +247,7 @@ def users(request: HttpRequest) -> QuerySet[User]:
 
 @router.post("/admin/users", response={201: UserOut})
 def create_user(request: HttpRequest, payload: UserIn) -> Status[User]:
-    organisation = _get(Organisation.objects.all(), payload.organisation_id)
+    organisation = get_or_404(Organisation.objects.all(), payload.organisation_id)
     data = AccountData(**payload.model_dump(exclude={"organisation_id"}))
     return Status(201, account_create(actor=admin(request), organisation=organisation, data=data))
 
@@ -270,7 +272,7 @@ def calendars(request: HttpRequest) -> QuerySet[Calendar]:
 
 @router.post("/admin/calendars", response={201: CalendarOut})
 def create_calendar(request: HttpRequest, payload: CalendarIn) -> Status[Calendar]:
-    return Status(201, _save(admin(request), Calendar(), payload))
+    return Status(201, save_payload(admin(request), Calendar(), payload))
 
 
 @router.get("/admin/sla-policies", response=list[PolicyOut])
@@ -282,7 +284,7 @@ def policies(request: HttpRequest) -> QuerySet[SlaPolicy]:
 @router.get("/admin/sla-policies/{policy_id}/targets", response=list[TargetOut])
 def targets(request: HttpRequest, policy_id: int) -> QuerySet[SlaTarget]:
     admin(request)
-    return _get(SlaPolicy.objects.all(), policy_id).targets.order_by("pk")
+    return get_or_404(SlaPolicy.objects.all(), policy_id).targets.order_by("pk")
 
 
 @router.post("/admin/calendar-preview", response=PreviewOut)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from ninja import NinjaAPI
 
 import sladesk
-from sladesk.api import administration, problems, sla, tickets
+from sladesk.api import administration, problems, sla, tickets, webhooks
 from sladesk.api.auth import SessionAuth, TokenAuth
 
 api = NinjaAPI(
@@ -18,3 +18,4 @@ problems.install(api)
 api.add_router("/", tickets.router)
 api.add_router("/", sla.router)
 api.add_router("/", administration.router)
+api.add_router("/", webhooks.router)

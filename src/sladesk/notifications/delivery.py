@@ -1,6 +1,4 @@
-"""Deliverers: one function per `DeliveryChannel`, each sending one notification or raising.
-
-A webhook channel plugs in as another entry (an HMAC-signed JSON POST of the row's data)."""
+"""Deliverers: one function per `DeliveryChannel`, each sending one notification or raising."""
 
 from __future__ import annotations
 
@@ -12,6 +10,7 @@ from django.core.mail import EmailMessage, get_connection
 from sladesk.notifications.choices import DeliveryChannel
 from sladesk.notifications.models import Notification
 from sladesk.notifications.rendering import header_safe
+from sladesk.webhooks.services import deliver_webhook
 
 
 def deliver_email(notification: Notification) -> None:
@@ -41,4 +40,5 @@ def deliver_email(notification: Notification) -> None:
 
 DELIVERERS: dict[str, Callable[[Notification], None]] = {
     DeliveryChannel.EMAIL: deliver_email,
+    DeliveryChannel.WEBHOOK: deliver_webhook,
 }

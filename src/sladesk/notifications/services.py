@@ -24,6 +24,12 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
+
+class DeliveryRefused(Exception):
+    """A deliverer's answer that no retry can change (a removed subscription, a forbidden
+    target): the notification fails at once."""
+
+
 # Kinds that answer an inbound message by themselves: at most one per address per window,
 # so that an autoresponder that hides what it is cannot draw us into a loop.
 AUTO_REPLY_KINDS = frozenset({NotificationKind.ACKNOWLEDGEMENT})
@@ -139,11 +145,12 @@ def notification_enqueue(
         except IntegrityError:
             continue  # already planned for this event: at most once
     if written:
-        transaction.on_commit(_kick_delivery)
+        transaction.on_commit(delivery_kick)
     return written
 
 
-def _kick_delivery() -> None:
+def delivery_kick() -> None:
+    """Ask a worker to deliver now; the periodic job is the safety net."""
     from sladesk.notifications.tasks import notifications_deliver_task
 
     try:
@@ -194,7 +201,8 @@ def notifications_deliver_due(*, limit: int = 100) -> int:
         if row is None:
             break
         try:
-            if not row.subject:  # rendered once, from the state after the change committed
+            # E-mail is rendered once, from the state after the change committed.
+            if row.channel == DeliveryChannel.EMAIL and not row.subject:
                 row.subject, row.body = render(row)
                 row.in_reply_to, row.references = _thread_headers(row)
             DELIVERERS[row.channel](row)
@@ -203,7 +211,7 @@ def notifications_deliver_due(*, limit: int = 100) -> int:
             row.last_error = f"{type(error).__name__}: {error}"[:2000]
             row.status = (
                 NotificationStatus.FAILED
-                if row.attempts >= MAX_ATTEMPTS
+                if row.attempts >= MAX_ATTEMPTS or isinstance(error, DeliveryRefused)
                 else NotificationStatus.PENDING
             )
             row.next_attempt_at = clock.now() + backoff(row.attempts)

@@ -205,8 +205,10 @@ def _act(ticket: Ticket, event: SlaEvent, actions: list[str]) -> None:
     if event.threshold:
         label += f" ({event.threshold} %)"
     from sladesk.notifications.services import notifications_for_sla_event
+    from sladesk.webhooks.services import webhooks_for_sla_event
 
     notifications_for_sla_event(ticket=ticket, event=event, recipients=notified, label=label)
+    webhooks_for_sla_event(ticket=ticket, event=event)
     if SlaAction.RAISE_PRIORITY in actions and ticket.priority != Priority.CRITICAL:
         higher = PRIORITY_LADDER[PRIORITY_LADDER.index(Priority(ticket.priority)) + 1]
         history.change(ticket, None, "priority", higher.value, data={"sla_event_id": event.pk})
