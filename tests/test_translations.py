@@ -3,6 +3,7 @@ message without a translation, and the shipped compiled catalogue matches its so
 
 from __future__ import annotations
 
+import ast
 import gettext
 import os
 import shutil
@@ -68,3 +69,42 @@ def test_the_shipped_compiled_catalogue_matches_its_source(tmp_path: Path) -> No
         shipped_catalogue = gettext.GNUTranslations(shipped)._catalog  # type: ignore[attr-defined]
     assert shipped_catalogue == fresh_catalogue, "run: msgfmt -o django.mo django.po"
     assert len(shipped_catalogue) > 200
+
+
+def eager_translations_at_import(path: Path) -> list[int]:
+    """Lines where `gettext` (not `gettext_lazy`) runs when the module is imported: such a
+    string is fixed in the language of whoever imported it first."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    eager = {
+        alias.asname or alias.name
+        for node in tree.body
+        if isinstance(node, ast.ImportFrom) and node.module == "django.utils.translation"
+        for alias in node.names
+        if alias.name in {"gettext", "ngettext", "pgettext"}
+    }
+    found: list[int] = []
+
+    def visit(node: ast.AST) -> None:
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda):
+                continue  # runs per call, in the caller's language
+            if (
+                isinstance(child, ast.Call)
+                and isinstance(child.func, ast.Name)
+                and child.func.id in eager
+            ):
+                found.append(child.lineno)
+            visit(child)
+
+    visit(tree)
+    return found
+
+
+def test_no_string_is_translated_once_at_import() -> None:
+    offenders = [
+        f"{path.relative_to(SOURCE)}:{line}"
+        for path in sorted(SOURCE.rglob("*.py"))
+        if "migrations" not in path.parts
+        for line in eager_translations_at_import(path)
+    ]
+    assert offenders == [], "use gettext_lazy for module- and class-level strings"

@@ -53,7 +53,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "sladesk.accounts.middleware.AccountAccessMiddleware",
-    "sladesk.accounts.middleware.UserTimezoneMiddleware",
+    "sladesk.accounts.middleware.UserPreferencesMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from django.conf import settings
 from django.core import mail
 from django.test import Client
 from django.urls import reverse
@@ -50,6 +51,17 @@ def test_the_unassigned_queue_holds_new_tickets_of_my_lines_sorted_by_deadline(
     assert html.index(second.number) < html.index(first.number)
     assert first.number not in page(signed_in(world.agent2), "web:ticket_list", queue="unassigned")
     assert first.number not in page(signed_in(world.agent1), "web:ticket_list", queue="mine")
+
+
+def test_the_queue_tabs_speak_the_agents_language(world: World) -> None:
+    world.agent1.language = "ru"
+    world.agent1.save(update_fields=["language"])
+    html = page(signed_in(world.agent1), "web:ticket_list", queue="unassigned")
+    assert "Неназначенные на моих линиях" in html
+    assert "Unassigned in my lines" not in html
+    switched = signed_in(world.agent1)  # the switch in the header, in this browser, wins
+    switched.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    assert "Unassigned in my lines" in page(switched, "web:ticket_list", queue="unassigned")
 
 
 def test_queues_filter_by_state_organisation_and_text(world: World) -> None:

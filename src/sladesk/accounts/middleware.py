@@ -3,11 +3,12 @@ from __future__ import annotations
 import zoneinfo
 from collections.abc import Callable
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from sladesk.accounts.selectors import account_access_denial
 
@@ -29,13 +30,24 @@ class AccountAccessMiddleware:
         return self.get_response(request)
 
 
-class UserTimezoneMiddleware:
-    """Shows times in the signed-in person's own zone."""
+class UserPreferencesMiddleware:
+    """Speaks the signed-in person's language and shows times in their own zone.
+
+    The language cookie (the switch in the page header, in this browser) wins over the saved
+    preference; without it, the preference wins over the browser's Accept-Language."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
+        language = getattr(request.user, "language", "")
+        if (
+            language
+            and settings.LANGUAGE_COOKIE_NAME not in request.COOKIES
+            and translation.check_for_language(language)
+        ):
+            translation.activate(language)
+            request.LANGUAGE_CODE = translation.get_language()
         zone_name = getattr(request.user, "time_zone", None)
         if zone_name:
             try:

@@ -14,6 +14,7 @@ from django.http import FileResponse, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
@@ -93,12 +94,12 @@ def _queue_options(user: User) -> dict[str, list[tuple[Any, Any]]]:
 
 
 QUEUE_LABELS = {
-    "mine": _("Mine"),
-    "unassigned": _("Unassigned in my lines"),
-    "at_risk": _("At risk"),
-    "breached": _("Breached"),
-    "waiting": _("Waiting for customer"),
-    "all": _("All"),
+    "mine": gettext_lazy("Mine"),
+    "unassigned": gettext_lazy("Unassigned in my lines"),
+    "at_risk": gettext_lazy("At risk"),
+    "breached": gettext_lazy("Breached"),
+    "waiting": gettext_lazy("Waiting for customer"),
+    "all": gettext_lazy("All"),
 }
 
 
