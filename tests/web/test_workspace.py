@@ -183,6 +183,10 @@ def test_an_agent_works_a_ticket_through_every_action(world: World) -> None:
     assert act(line2, ticket, "reopen", reason="Still broken").status == "in_progress"
     assert act(line2, ticket, "resolve", resolution="Patched again").status == "resolved"
     assert act(line2, ticket, "close", comment="").status == "closed"
+    history = messages_of(line2, ticket)
+    assert "Status: Resolved → Closed" in history
+    assert "Priority: " in history
+    assert "_id" not in history.split('class="events"')[1]
 
 
 def test_a_refused_action_is_a_message_on_the_page_not_an_error(world: World) -> None:

@@ -3,8 +3,18 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from django import template
+from django.core.exceptions import FieldDoesNotExist
+from django.db import models
+from django.db.models import Field
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from django.utils.formats import date_format
+from django.utils.text import capfirst
+
+from sladesk.tickets.models import Ticket, TicketEvent
 
 register = template.Library()
 
@@ -16,3 +26,34 @@ def business_hours(value: dt.timedelta | None) -> str:
         return ""
     hours = value.total_seconds() / 3600
     return f"{hours:g}"
+
+
+def _shown(field: Field[Any, Any], value: Any) -> str:
+    if value in (None, ""):
+        return "—"
+    if field.choices:
+        return str(dict(field.flatchoices).get(value, value))
+    if isinstance(field, models.DateTimeField) and isinstance(value, str):
+        moment = parse_datetime(value)
+        if moment is not None:
+            return date_format(timezone.localtime(moment), "DATETIME_FORMAT")
+    return str(value)
+
+
+@register.filter
+def event_change(event: TicketEvent) -> str:
+    """What a history entry changed, in words: "Status: New → In progress"; a link to
+    another record is named by its field alone (its value is an id)."""
+    if not event.field:
+        return ""
+    try:
+        field = Ticket._meta.get_field(event.field.removesuffix("_id"))
+    except FieldDoesNotExist:
+        return event.field
+    if not isinstance(field, models.Field):
+        return event.field
+    label = capfirst(str(field.verbose_name))
+    values = (event.before, event.after)
+    if field.is_relation or any(isinstance(value, dict | list) for value in values):
+        return label
+    return f"{label}: {_shown(field, event.before)} → {_shown(field, event.after)}"
