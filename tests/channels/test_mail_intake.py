@@ -170,6 +170,18 @@ def test_an_unknown_sender_of_a_customer_domain_gets_a_flagged_ticket(world: Wor
     assert not Notification.objects.filter(
         comment=reply.comment, recipient="newcomer@alpha.example"
     )
+    # Asked for information, their answer by mail resumes the ticket (and its SLA clocks).
+    services.ticket_request_info(actor=world.agent1, ticket_id=ticket.pk, question="Which host?")
+    answer = intake(
+        build_mail(
+            sender="newcomer@alpha.example",
+            subject=f"Re: [{ticket.number}]",
+            message_id="<answer@alpha.example>",
+        )
+    )
+    assert answer.comment is not None
+    ticket.refresh_from_db()
+    assert ticket.status == "in_progress"
 
 
 @pytest.mark.parametrize("policy", [UnknownSenderPolicy.QUARANTINE, UnknownSenderPolicy.CREATE])

@@ -38,6 +38,7 @@ from sladesk.core.errors import DomainError, PermissionDenied
 from sladesk.tickets import lifecycle
 from sladesk.tickets.choices import Channel, CommentKind
 from sladesk.tickets.models import Ticket
+from sladesk.tickets.services.common import finish, transition
 from sladesk.tickets.services.conversation import Upload, add_comment, ticket_attach, ticket_comment
 from sladesk.tickets.services.registration import (
     TicketRegistration,
@@ -349,7 +350,8 @@ def _reply(mail: InboundMail, message: InboundMessage, ticket: Ticket, user: Use
     terminal = ticket.status in lifecycle.TERMINAL_STATUSES
     if user is None or message.is_auto_generated or terminal:
         # No account, an automatic message, or a closed ticket: recorded, without the
-        # lifecycle effects of a reply (an auto-reply must never reopen a ticket).
+        # lifecycle effects of a reply (an auto-reply must never reopen a ticket), but for
+        # the contact's answer to a question.
         if terminal and not message.is_auto_generated and user is not None:
             _new_ticket(mail, message, user, user.email)
             return
@@ -365,8 +367,14 @@ def _reply(mail: InboundMail, message: InboundMessage, ticket: Ticket, user: Use
                 comment=comment,
                 recipient=(message.from_address.email if message.from_address else "").lower(),
             ).delete()
-        locked.updated_at = clock.now()
-        locked.save(update_fields=["updated_at"])
+        if (
+            user is None
+            and not message.is_auto_generated
+            and locked.status == lifecycle.Status.WAITING_FOR_CUSTOMER
+        ):
+            # The contact without an account answered what we asked: the ticket resumes.
+            transition(locked, None, lifecycle.Action.CUSTOMER_REPLY)
+        finish(locked, None)
     else:
         try:
             comment = ticket_comment(actor=user, ticket_id=ticket.pk, body=body, uploads=uploads)
