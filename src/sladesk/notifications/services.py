@@ -108,11 +108,13 @@ def notification_enqueue(
     A second call for the same event and recipient writes nothing (unique key); the desk's own
     addresses never receive; an automatic answer to an address that had one within
     `SLADESK_MAIL_AUTO_REPLY_WINDOW` seconds is not written (loop protection)."""
+    unique = {recipient.address.strip().lower(): recipient for recipient in recipients}
+    if not unique:
+        return []  # most events of tickets without a requester: no query at all
     own = own_addresses()
     now = clock.now()
     window_start = now - dt.timedelta(seconds=settings.SLADESK_MAIL_AUTO_REPLY_WINDOW)
     written = []
-    unique = {recipient.address.strip().lower(): recipient for recipient in recipients}
     for address, recipient in unique.items():
         if not address or address in own:
             continue

@@ -121,8 +121,17 @@ def policies_loaded() -> Policies:
 
 def _ticket_sla(ticket: Ticket, now: dt.datetime, policies: Policies | None) -> TicketSla | None:
     policy_id = ticket.contract.sla_policy_id if ticket.contract else None
-    if policies is None or policy_id is None:
-        return ticket_sla(ticket, now=now)
+    if policy_id is None:
+        return None
+    if policies is None:
+        # The policy's target rows with the policy and its calendar joined: one query where
+        # `ticket_sla` alone makes two. No target row, no SLA.
+        targets = list(
+            SlaTarget.objects.filter(policy_id=policy_id).select_related("policy__calendar")
+        )
+        if not targets:
+            return None
+        return ticket_sla(ticket, now=now, policy=targets[0].policy, targets=targets)
     policy, targets = policies[policy_id]
     return ticket_sla(ticket, now=now, policy=policy, targets=targets)
 
@@ -133,26 +142,31 @@ def ticket_sla_refresh(
     actor: User | None = None,
     now: dt.datetime | None = None,
     policies: Policies | None = None,
+    changed: tuple[str, ...] = (),
 ) -> TicketSla | None:
     """Recompute the ticket's cached SLA columns from its events and policy.
 
     A due time that moves while it exists (e.g. after an accepted reclassification) is
-    recorded in the ticket's history with the old and the new value."""
+    recorded in the ticket's history with the old and the new value. `changed`: other
+    columns the caller set on `ticket` and not saved yet, written in the same UPDATE."""
     from sladesk.tickets.services import history
 
     moment = now or desk_clock.now()
     sla = _ticket_sla(ticket, moment, policies)
-    columns = _columns(sla, _recorded(ticket), moment)
+    # Without an SLA there is nothing recorded to look up.
+    columns = _columns(sla, _recorded(ticket) if sla is not None else set(), moment)
     for field in ("sla_response_due_at", "sla_resolution_due_at"):
         before, after = getattr(ticket, field), columns[field]
         if before is not None and after is not None and before != after:
             history.record(
                 ticket, actor, EventKind.SLA_DUE_CHANGED, field=field, before=before, after=after
             )
-    if any(getattr(ticket, key) != value for key, value in columns.items()):
+    if changed or any(getattr(ticket, key) != value for key, value in columns.items()):
         for key, value in columns.items():
             setattr(ticket, key, value)
-        Ticket.objects.filter(pk=ticket.pk).update(**columns)
+        Ticket.objects.filter(pk=ticket.pk).update(
+            **columns, **{name: getattr(ticket, name) for name in changed}
+        )
     return sla
 
 

@@ -42,17 +42,20 @@ def _sequence_value(prefix: str, year: int) -> int:
     name = _sequence_name(prefix, year)
     with connection.cursor() as cursor:
         for _attempt in range(3):
+            # One round trip and no savepoint: nextval runs only when the sequence exists,
+            # so a missing one gives no row instead of aborting the registering transaction.
+            cursor.execute(
+                "SELECT nextval(%s::text) WHERE to_regclass(%s) IS NOT NULL", [name, name]
+            )
+            row = cursor.fetchone()
+            if row is not None:
+                return int(row[0])
+            start = _highest_issued(prefix, year) + 1  # the year's sequence does not exist yet
             try:
                 with transaction.atomic():
-                    cursor.execute("SELECT nextval(%s)", [name])
-                    return int(cursor.fetchone()[0])
-            except ProgrammingError:  # the year's sequence does not exist yet
-                start = _highest_issued(prefix, year) + 1
-                try:
-                    with transaction.atomic():
-                        cursor.execute(f'CREATE SEQUENCE IF NOT EXISTS "{name}" START {start}')
-                except (IntegrityError, ProgrammingError):
-                    pass  # another registration created it at the same moment
+                    cursor.execute(f'CREATE SEQUENCE IF NOT EXISTS "{name}" START {start}')
+            except (IntegrityError, ProgrammingError):
+                pass  # another registration created it at the same moment
     raise RuntimeError(f"could not use the ticket number sequence {name}")
 
 
