@@ -6,7 +6,7 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
-from django.http import Http404, HttpRequest
+from django.http import Http404, HttpRequest, HttpResponseRedirect
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -52,10 +52,11 @@ def vendor_only(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResp
 def redirect_back(request: HttpRequest, fallback: str, **kwargs: Any) -> HttpResponseBase:
     """Back to the `next` the form carried when it is ours, else to `fallback`."""
     target = request.POST.get("next", "")
-    if target and url_has_allowed_host_and_scheme(
+    # A path of this site only, used as it is (never taken for a view name to reverse).
+    if target.startswith("/") and url_has_allowed_host_and_scheme(
         target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
-        return redirect(target)
+        return HttpResponseRedirect(target)
     return redirect(fallback, **kwargs)
 
 
