@@ -136,9 +136,11 @@ def server_command(host: str, port: int, workers: int) -> list[str]:
     ]
 
 
-def supervise(commands: Sequence[list[str]]) -> int:
-    """Run the processes together; stop all of them when one ends or on Ctrl-C/SIGTERM."""
+def supervise(commands: Sequence[list[str]], one_shot: Sequence[list[str]] = ()) -> int:
+    """Run the processes together; stop all of them when one ends or on Ctrl-C/SIGTERM.
+    `one_shot` processes (a loader) may end without stopping the others."""
     children = [subprocess.Popen(command) for command in commands]  # noqa: S603  # our argv
+    loaders = [subprocess.Popen(command) for command in one_shot]  # noqa: S603  # our argv
     stopping = threading.Event()
 
     def stop(signum: int, frame: FrameType | None) -> None:
@@ -154,10 +156,10 @@ def supervise(commands: Sequence[list[str]]) -> int:
                 break
             stopping.wait(0.5)
     finally:
-        for child in children:
+        for child in [*children, *loaders]:
             if child.poll() is None:
                 child.send_signal(signal.SIGTERM)
-        for child in children:
+        for child in [*children, *loaders]:
             try:
                 child.wait(timeout=15)
             except subprocess.TimeoutExpired:
@@ -167,12 +169,14 @@ def supervise(commands: Sequence[list[str]]) -> int:
     return exit_code
 
 
-def serve(host: str, port: int, workers: int, with_worker: bool) -> int:
+def serve(
+    host: str, port: int, workers: int, with_worker: bool, one_shot: Sequence[list[str]] = ()
+) -> int:
     commands = [server_command(host, port, workers)]
     if with_worker:
         commands.append([sys.executable, "-m", "sladesk.cli", "worker"])
     err(f"sladesk is serving on http://{host}:{port}/ (Ctrl-C stops it)")
-    return supervise(commands)
+    return supervise(commands, one_shot)
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -188,7 +192,7 @@ def cmd_quickstart(args: argparse.Namespace) -> int:
     from django.core.management import call_command
 
     from sladesk.core.bootstrap import admin_ensure
-    from sladesk.core.demo import ADMIN_EMAIL, demo_load
+    from sladesk.core.demo import ADMIN_EMAIL, demo_people_load
 
     err("Preparing the database…")
     call_command("migrate", interactive=False, verbosity=0)
@@ -197,8 +201,7 @@ def cmd_quickstart(args: argparse.Namespace) -> int:
     if args.no_demo:
         admin_ensure(email=ADMIN_EMAIL, password=password, reset=True)
     else:
-        err("Loading demo data…")
-        demo_load(password=password)
+        demo_people_load(password=password)
     url = f"http://{args.host}:{args.port}/"
     print(f"sladesk: {url}", flush=True)
     print(f"Administrator: {ADMIN_EMAIL} / {password}", flush=True)
@@ -209,7 +212,19 @@ def cmd_quickstart(args: argparse.Namespace) -> int:
             "user@alpha.example, specialist@beta.example, user@beta.example",
             flush=True,
         )
-    return serve(args.host, args.port, workers=2, with_worker=True)
+        err("Demo tickets are being registered in the background; reload to see them.")
+    loader = [] if args.no_demo else [[sys.executable, "-m", "sladesk.cli", "demo-tickets"]]
+    return serve(args.host, args.port, workers=2, with_worker=True, one_shot=loader)
+
+
+def cmd_demo_tickets(args: argparse.Namespace) -> int:
+    """Register the demo tickets (once) through the real services."""
+    setup_django()
+    from sladesk.core.demo import demo_tickets_load
+
+    made = demo_tickets_load()
+    err(f"Demo data ready: {made} tickets registered." if made else "Demo tickets exist already.")
+    return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -222,6 +237,9 @@ def build_parser() -> argparse.ArgumentParser:
     quick.add_argument("--no-demo", action="store_true", help="do not load demo data")
     quick.add_argument("--demo-password", default="", help="password of every demo login")
     quick.set_defaults(handler=cmd_quickstart)
+
+    demo = sub.add_parser("demo-tickets", help="register the demo tickets (quickstart does it)")
+    demo.set_defaults(handler=cmd_demo_tickets)
 
     serve_parser = sub.add_parser("serve", help="serve the web app with an embedded worker")
     serve_parser.add_argument("--host", default=DEFAULT_HOST)

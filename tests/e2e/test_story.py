@@ -91,6 +91,9 @@ def test_the_support_story_from_registration_to_confirmation(
     language: str,
 ) -> None:
     labels = LABELS[language]
+    for person in (world.alpha.user, world.agent1, world.agent2):
+        person.language = language  # the interface speaks each person's saved language
+        person.save(update_fields=["language"])
     policies = sla_install_examples()
     world.alpha.contract.sla_policy = policies["moscow-categories"]
     world.alpha.contract.save()

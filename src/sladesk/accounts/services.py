@@ -7,6 +7,7 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -104,7 +105,7 @@ class AccountData:
     email: str
     full_name: str
     role: str
-    language: str = "en"
+    language: str = ""  # the desk's default language (SLADESK_LANGUAGE)
     time_zone: str = "Europe/Moscow"
     phone: str = ""
 
@@ -116,6 +117,9 @@ def account_create(
     require_administrator(actor)
     if organisation.is_vendor != (data.role in VENDOR_ROLES):
         raise DomainError(_("This role does not belong to this organisation."), field="role")
+    language = data.language or settings.LANGUAGE_CODE
+    if language not in dict(settings.LANGUAGES):
+        raise DomainError(_("Choose a language the desk speaks."), field="language")
     with transaction.atomic():
         if data.role in CUSTOMER_ROLES:
             contract = contract_covering(organisation=organisation)
@@ -132,7 +136,7 @@ def account_create(
             full_name=data.full_name,
             organisation=organisation,
             role=data.role,
-            language=data.language,
+            language=language,
             time_zone=data.time_zone,
             phone=data.phone,
         )

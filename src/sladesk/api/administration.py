@@ -125,7 +125,7 @@ class UserIn(StrictIn):
     full_name: str = Field("", max_length=200)
     role: str = Field(max_length=20)
     organisation_id: int
-    language: str = Field("en", max_length=10)
+    language: str = Field("", max_length=10, description="Empty: the desk's default language.")
     time_zone: str = Field("Europe/Moscow", max_length=64)
 
 

@@ -1,0 +1,22 @@
+"""The demo: people at once, tickets through the real services, each part loaded once."""
+
+from __future__ import annotations
+
+from django.contrib.auth import authenticate
+
+from sladesk.core.demo import demo_people_load, demo_tickets_load
+from sladesk.tickets.models import Ticket, TicketEvent
+
+
+def test_the_demo_loads_people_then_tickets_in_many_states_once(db: None) -> None:
+    demo_people_load(password="demo-pass-123")
+    assert authenticate(username="agent1@vendor.example", password="demo-pass-123") is not None
+    assert demo_tickets_load(ticket_count=40) == 40
+    assert demo_tickets_load(ticket_count=40) == 0  # a second run adds nothing
+    tickets = Ticket.objects.all()
+    assert {t.organisation.code for t in tickets} == {"alpha", "beta"}
+    assert len({t.status for t in tickets}) >= 4
+    assert all(TicketEvent.objects.filter(ticket=t, kind="registered").exists() for t in tickets)
+    demo_people_load(password="another-pass-456")  # a rerun only resets the passwords
+    assert authenticate(username="agent1@vendor.example", password="another-pass-456") is not None
+    assert Ticket.objects.count() == 40
