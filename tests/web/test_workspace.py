@@ -394,3 +394,18 @@ def test_a_whole_ticket_number_finds_that_ticket_whatever_its_case(world: World)
     assert f'data-ticket="{other.number}"' not in html
     partial = page(signed_in(world.agent1), "web:ticket_list", q=wanted.number[-6:])
     assert f'data-ticket="{wanted.number}"' in partial
+
+
+def test_only_the_actions_the_status_allows_are_offered(world: World) -> None:
+    ticket = world.ticket(world.alpha, title="Offered")
+    agent = signed_in(world.agent1)
+    services.ticket_resolve(actor=world.agent1, ticket_id=ticket.pk, resolution="Done")
+    html = messages_of(agent, ticket)
+    for offered in ("close", "reopen", "watch", "parent"):
+        assert f'data-action="{offered}"' in html
+    for hidden in ("resolve", "escalate", "request_info", "assign", "cancel", "take"):
+        assert f'data-action="{hidden}"' not in html
+    services.ticket_close(actor=world.agent1, ticket_id=ticket.pk, comment="")
+    html = messages_of(agent, ticket)
+    for hidden in ("close", "reopen", "resolve", "cancel"):
+        assert f'data-action="{hidden}"' not in html

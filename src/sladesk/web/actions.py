@@ -22,7 +22,7 @@ from django.views.decorators.http import require_POST
 
 from sladesk.accounts.models import SupportLine, User
 from sladesk.core.errors import DomainError
-from sladesk.tickets import selectors, services
+from sladesk.tickets import lifecycle, selectors, services
 from sladesk.tickets.models import Ticket
 from sladesk.tickets.services import Upload
 from sladesk.web import forms as web_forms
@@ -31,6 +31,11 @@ from sladesk.web.common import actor_of, domain_errors_as_404, uploads_of
 Data = dict[str, Any]
 FormFactory = Callable[[User, Ticket, Any], forms.Form]
 Runner = Callable[[User, Ticket, Data, list[Upload]], object]
+
+
+def _from(action: lifecycle.Action) -> frozenset[lifecycle.Status]:
+    """The statuses a lifecycle action may start from."""
+    return lifecycle.TRANSITIONS[action][0]
 
 
 @dataclass(frozen=True)
@@ -43,6 +48,7 @@ class Action:
     run: Runner
     vendor: bool = True  # shown to the support team only (the service checks it anyway)
     customer: bool = False  # shown to the customer
+    statuses: frozenset[lifecycle.Status] | None = None  # offered in these only; None: always
 
 
 def _classes(ticket: Ticket) -> tuple[list[tuple[Any, str]], list[tuple[Any, str]]]:
@@ -113,6 +119,7 @@ ACTIONS: dict[str, Action] = {
             impact=d["impact"],
             urgency=d["urgency"],
         ),
+        statuses=lifecycle.OPEN_STATUSES,
     ),
     "propose": Action(
         _("Propose a change to the customer"),
@@ -128,6 +135,7 @@ ACTIONS: dict[str, Action] = {
                 priority=d["priority"],
             ),
         ),
+        statuses=lifecycle.OPEN_STATUSES,
     ),
     "assign": Action(
         _("Assign"),
@@ -136,6 +144,7 @@ ACTIONS: dict[str, Action] = {
         lambda actor, ticket, d, files: services.ticket_assign(
             actor=actor, ticket_id=ticket.pk, assignee_id=d["assignee"]
         ),
+        statuses=lifecycle.OPEN_STATUSES,
     ),
     "escalate": Action(
         _("Escalate"),
@@ -148,6 +157,7 @@ ACTIONS: dict[str, Action] = {
             reason=d["reason"],
             external_reference=d["external_reference"],
         ),
+        statuses=lifecycle.OPEN_STATUSES,
     ),
     "reproduce": Action(
         _("Mark reproduced"),
@@ -156,6 +166,7 @@ ACTIONS: dict[str, Action] = {
         lambda actor, ticket, d, files: services.ticket_mark_reproduced(
             actor=actor, ticket_id=ticket.pk, note=d["note"]
         ),
+        statuses=lifecycle.OPEN_STATUSES,
     ),
     "request_info": Action(
         _("Request information"),
@@ -164,6 +175,7 @@ ACTIONS: dict[str, Action] = {
         lambda actor, ticket, d, files: services.ticket_request_info(
             actor=actor, ticket_id=ticket.pk, question=d["question"], uploads=files
         ),
+        statuses=_from(lifecycle.Action.REQUEST_INFO),
     ),
     "resolve": Action(
         _("Resolve"),
@@ -172,6 +184,7 @@ ACTIONS: dict[str, Action] = {
         lambda actor, ticket, d, files: services.ticket_resolve(
             actor=actor, ticket_id=ticket.pk, resolution=d["resolution"]
         ),
+        statuses=_from(lifecycle.Action.RESOLVE),
     ),
     "close": Action(
         _("Confirm and close"),
@@ -181,6 +194,7 @@ ACTIONS: dict[str, Action] = {
             actor=actor, ticket_id=ticket.pk, comment=d["comment"]
         ),
         customer=True,
+        statuses=_from(lifecycle.Action.CLOSE),
     ),
     "reopen": Action(
         _("Reopen"),
@@ -190,6 +204,7 @@ ACTIONS: dict[str, Action] = {
             actor=actor, ticket_id=ticket.pk, reason=d["reason"]
         ),
         customer=True,
+        statuses=_from(lifecycle.Action.REOPEN),
     ),
     "cancel": Action(
         _("Cancel the ticket"),
@@ -199,6 +214,7 @@ ACTIONS: dict[str, Action] = {
             actor=actor, ticket_id=ticket.pk, reason=d["reason"]
         ),
         customer=True,
+        statuses=_from(lifecycle.Action.CANCEL),
     ),
     "watch": Action(
         _("Watchers"),
@@ -244,6 +260,7 @@ def action_forms(*, user: User, ticket: Ticket) -> dict[str, forms.Form]:
         name: action
         for name, action in ACTIONS.items()
         if (action.vendor if user.is_vendor_staff else action.customer)
+        and (action.statuses is None or ticket.status in action.statuses)
     }
     return {name: action.form(user, ticket, None) for name, action in offered.items()}
 
