@@ -207,6 +207,7 @@ def test_administrators_manage_subscriptions_and_read_the_delivery_log(
     [
         ({"name": "x", "url": "http://example.org/h", "events": ["ticket.exploded"]}, "events"),
         ({"name": "x", "url": "not a url", "events": ["ticket.created"]}, "url"),
+        ({"name": "x", "url": "ftp://files.example/in", "events": ["ticket.created"]}, "url"),
         ({"name": "x", "url": "http://example.org/h", "events": [], "secret": "mine"}, None),
     ],
 )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 
+from django.core.validators import URLValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -25,7 +26,9 @@ class WebhookSubscription(models.Model):
     """An endpoint that receives JSON for the chosen events, optionally of one customer."""
 
     name = models.CharField(_("name"), max_length=200)
-    url = models.URLField(_("URL"), max_length=1000)
+    url = models.URLField(
+        _("URL"), max_length=1000, validators=[URLValidator(schemes=["http", "https"])]
+    )
     secret = models.CharField(_("signing secret"), max_length=100, default=new_secret)
     events = models.JSONField(_("events"), default=list)
     organisation = models.ForeignKey(
