@@ -30,6 +30,12 @@ instants are integer microseconds since the epoch; intervals are indexed lazily,
 calendar year at a time, into sorted arrays with cumulative open time, so ``add`` and
 ``between`` are two binary searches.  A calendar is immutable and safe to share
 between threads: the index is only ever replaced whole, under a lock.
+
+``add``, ``between``, ``is_open`` and ``next_open`` first ask the compiled module
+``_calendar_fast`` (an optional C extension, built where a compiler is at hand) on the
+same index; it answers the common case (a plain ``datetime`` in a ``ZoneInfo`` or
+``timezone`` zone, inside the index) and leaves every other case, errors included, to
+the Python code here, which gives the same answers without it.
 """
 
 from __future__ import annotations
@@ -40,8 +46,19 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import MAXYEAR, MINYEAR, UTC, date, datetime, time, timedelta
 from functools import cache, lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
+
+if TYPE_CHECKING:
+    from sladesk.sla._calendar_fast import Index as _FastIndex
+
+# The compiled index class, or None where the extension was not built (no C compiler) or
+# is switched off (tests set it to None to check the Python code alone).
+FastIndex: type[_FastIndex] | None
+try:
+    from sladesk.sla._calendar_fast import Index as FastIndex
+except ImportError:
+    FastIndex = None
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 SPEC_KEYS = frozenset({"timezone", "week", "holidays", "special_days", "country"})
@@ -176,9 +193,10 @@ class _Index:
     cum_ends: list[int]
     working_ordinals: list[int]
     working_closes: list[int]
+    fast: _FastIndex | None  # the same intervals for the compiled module, if it is there
 
 
-_EMPTY_INDEX = _Index(0, -1, 0, 0, [], [], [], [], [], [])
+_EMPTY_INDEX = _Index(0, -1, 0, 0, [], [], [], [], [], [], None)
 
 
 def _position(index: _Index, instant: int) -> int:
@@ -281,6 +299,35 @@ class BusinessCalendar:
         A budget used up exactly at closing time is due at the closing instant.
         Raise ValueError for a negative duration.
         """
+        fast = self._index.fast
+        if fast is not None and (due := fast.add(start, duration)) is not None:
+            return due
+        return self._add(start, duration)
+
+    def between(self, first: datetime, second: datetime) -> timedelta:
+        """Open time in ``[first, second)``; negative if ``second`` is before ``first``."""
+        fast = self._index.fast
+        if fast is not None and (open_time := fast.between(first, second)) is not None:
+            return open_time
+        return self._between(first, second)
+
+    def is_open(self, moment: datetime) -> bool:
+        """Whether `moment` lies inside open time (closing instants are not)."""
+        fast = self._index.fast
+        if fast is not None and (answer := fast.is_open(moment)) is not None:
+            return answer
+        return self._is_open(moment)
+
+    def next_open(self, moment: datetime) -> datetime:
+        """`moment` itself if the calendar is open then, else the next opening instant."""
+        fast = self._index.fast
+        if fast is not None and (opening := fast.next_open(moment)) is not None:
+            return opening
+        return self._next_open(moment)
+
+    # The same four in Python: every answer of the compiled module, and all the others.
+
+    def _add(self, start: datetime, duration: timedelta) -> datetime:
         instant = _to_microseconds(start)
         amount = (duration.days * _DAY_SECONDS + duration.seconds) * _SECOND + duration.microseconds
         if amount <= 0:
@@ -299,24 +346,21 @@ class BusinessCalendar:
                     return self._to_datetime(due)
             index = self._extend(index, instant)
 
-    def between(self, first: datetime, second: datetime) -> timedelta:
-        """Open time in ``[first, second)``; negative if ``second`` is before ``first``."""
+    def _between(self, first: datetime, second: datetime) -> timedelta:
         a, b = _to_microseconds(first), _to_microseconds(second)
         index = self._index
         if not (index.low <= a < index.high and index.low <= b < index.high):
             index = self._cover(min(a, b), max(a, b))
         return timedelta(microseconds=_position(index, b) - _position(index, a))
 
-    def is_open(self, moment: datetime) -> bool:
-        """Whether `moment` lies inside open time (closing instants are not)."""
+    def _is_open(self, moment: datetime) -> bool:
         instant = _to_microseconds(moment)
         index = self._index
         if not index.low <= instant < index.high:
             index = self._cover(instant, instant)
         return instant < index.ends[bisect_right(index.starts, instant) - 1]
 
-    def next_open(self, moment: datetime) -> datetime:
-        """`moment` itself if the calendar is open then, else the next opening instant."""
+    def _next_open(self, moment: datetime) -> datetime:
         instant = _to_microseconds(moment)
         index = self._cover(instant, instant)
         while True:
@@ -487,8 +531,13 @@ class BusinessCalendar:
             cum_ends.append(total)
         low = self._wall_to_instant(date(first_year, 1, 4), 0)
         high = self._wall_to_instant(date(last_year, 12, 30), 0)
+        fast = (
+            None
+            if FastIndex is None
+            else FastIndex(self._zone, low, high, starts, ends, shifts, cum_ends)
+        )
         return _Index(
-            first_year, last_year, low, high, starts, ends, shifts, cum_ends, ordinals, closes
+            first_year, last_year, low, high, starts, ends, shifts, cum_ends, ordinals, closes, fast
         )
 
 
