@@ -15,6 +15,9 @@ from sladesk.sla.calendar import (
     CalendarError,
     NaiveDatetimeError,
 )
+from tests.sla.calendar_engines import calendar_engine  # noqa: F401  # used by pytestmark
+
+pytestmark = pytest.mark.usefixtures("calendar_engine")
 
 MOSCOW = ZoneInfo("Europe/Moscow")
 PRAGUE = ZoneInfo("Europe/Prague")

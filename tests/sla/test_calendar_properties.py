@@ -12,13 +12,17 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sladesk.sla.calendar import BusinessCalendar
+from tests.sla.calendar_engines import calendar_engine  # noqa: F401  # used by pytestmark
 
 sys.path.insert(0, str(Path(__file__).parent))
 from calendar_reference import ReferenceCalendar
+
+pytestmark = pytest.mark.usefixtures("calendar_engine")
 
 ZONES = (
     "Europe/Prague",
