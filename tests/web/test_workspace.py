@@ -83,6 +83,51 @@ def test_queues_filter_by_state_organisation_and_text(world: World) -> None:
     assert beta.number not in waiting
 
 
+def test_the_queue_tabs_count_the_open_tickets_of_each_queue(world: World) -> None:
+    mine = world.ticket(world.alpha)
+    services.ticket_assign(actor=world.agent1, ticket_id=mine.pk, assignee_id=world.agent1.pk)
+    unassigned = world.ticket(world.alpha)
+    breached = world.ticket(world.beta)
+    Ticket.objects.filter(pk=breached.pk).update(sla_state="breached")
+    services.ticket_request_info(actor=world.agent1, ticket_id=unassigned.pk, question="Logs?")
+    closed = world.ticket(world.beta)
+    Ticket.objects.filter(pk=closed.pk).update(status="closed", sla_state="breached")
+    html = page(signed_in(world.agent1), "web:ticket_list")
+    counts = dict(re.findall(r'data-queue="(\w+)"[^>]*>[^<]*<span class="count">(\d+)<', html))
+    assert counts == {
+        "mine": "1",
+        "unassigned": "2",
+        "at_risk": "0",
+        "breached": "1",
+        "waiting": "1",
+    }
+
+
+def test_the_chosen_filters_stay_chosen_and_labels_are_escaped(world: World) -> None:
+    world.alpha.organisation.name = "Alpha <b>&</b>"
+    world.alpha.organisation.save(update_fields=["name"])
+    html = page(
+        signed_in(world.agent1),
+        "web:ticket_list",
+        organisation=str(world.alpha.organisation.pk),
+        status="in_progress",
+    )
+    assert f'<option value="{world.alpha.organisation.pk}" selected>Alpha &lt;b&gt;&amp;' in html
+    assert '<option value="in_progress" selected>' in html
+    assert '<option value="" selected>' in html  # the filters not chosen say "Any"
+    assert "<b>&</b>" not in html
+
+
+def test_the_rows_show_labels_in_the_agents_language(world: World) -> None:
+    world.ticket(world.alpha)
+    world.agent1.language = "ru"
+    world.agent1.save(update_fields=["language"])
+    html = page(signed_in(world.agent1), "web:ticket_list")
+    assert '<span class="status status-new">Новая</span>' in html
+    english = page(signed_in(world.agent2), "web:ticket_list")
+    assert '<span class="status status-new">New</span>' in english
+
+
 def test_an_unknown_filter_value_is_ignored_not_an_error(world: World) -> None:
     ticket = world.ticket(world.alpha)
     html = page(signed_in(world.agent1), "web:ticket_list", queue="all", status="bogus", line="x")

@@ -15,7 +15,9 @@ class TicketStatus(models.TextChoices):
     CANCELLED = lifecycle.Status.CANCELLED.value, _("Cancelled")
 
 
-OPEN_STATUSES = [status.value for status in lifecycle.OPEN_STATUSES]
+# Sorted: a frozenset's order changes between processes, and the queue-count index's
+# condition (a migration) must not.
+OPEN_STATUSES = sorted(status.value for status in lifecycle.OPEN_STATUSES)
 
 
 class Channel(models.TextChoices):

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from sladesk.sla.choices import TicketSlaState
 from sladesk.tickets.choices import (
+    OPEN_STATUSES,
     Channel,
     CommentKind,
     EventKind,
@@ -150,6 +153,11 @@ class Tag(models.Model):
         return self.name
 
 
+@functools.cache
+def _choice_labels(field: models.Field[Any, Any]) -> dict[Any, Any]:
+    return dict(field.flatchoices)
+
+
 class Ticket(models.Model):
     """A request, incident or question of a customer, with everything the desk owes it."""
 
@@ -283,6 +291,12 @@ class Ticket(models.Model):
             models.Index(fields=["organisation", "status"], name="ticket_org_status"),
             models.Index(fields=["status", "line"], name="ticket_status_line"),
             models.Index(fields=["assignee", "status"], name="ticket_assignee_status"),
+            # The agent's queue counts, read from the index alone (see ticket_queue_counts).
+            models.Index(
+                fields=["status", "assignee", "line", "sla_state"],
+                condition=Q(status__in=OPEN_STATUSES),
+                name="ticket_open_queues",
+            ),
             # Keyset pages in the two list orders: next deadline first, newest first.
             models.Index(fields=["sla_next_due_at", "id"], name="ticket_deadline_order"),
             models.Index(fields=["registered_at", "id"], name="ticket_registered_order"),
@@ -290,6 +304,12 @@ class Ticket(models.Model):
 
     def __str__(self) -> str:
         return f"{self.number} {self.title}"
+
+    def _get_FIELD_display(self, field: models.Field[Any, Any]) -> str:  # noqa: N802  # Django's name
+        # Django rebuilds and hashes the field's whole choice list on every call, looking up
+        # each label's translation; a queue page asks for some 150 labels.
+        value = getattr(self, field.attname)
+        return str(_choice_labels(field).get(value, value))
 
 
 class Comment(models.Model):

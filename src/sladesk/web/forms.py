@@ -6,6 +6,9 @@ from typing import Any
 from django import forms
 from django.conf import settings
 from django.contrib.auth.forms import AuthenticationForm
+from django.forms.utils import flatatt
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 
 from sladesk.accounts.models import ApiToken, User
@@ -51,8 +54,8 @@ class TicketForm(forms.Form):
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["service"].choices = [("", "—"), *services]  # type: ignore[attr-defined]  # TypedChoiceField
-        self.fields["ticket_class"].choices = [("", "—"), *classes]  # type: ignore[attr-defined]  # TypedChoiceField
+        _choices(self.fields["service"], services)
+        _choices(self.fields["ticket_class"], classes)
 
 
 class CommentForm(forms.Form):
@@ -63,7 +66,35 @@ class CommentForm(forms.Form):
 Choices = list[tuple[Any, Any]]  # labels may be lazy translations
 
 
+class Select(forms.Select):
+    """A select that writes its options in Python. Django renders every option through a
+    template include of its own, which made the filter and bulk selects more than a third
+    of a queue page's time. Option groups fall back to Django's rendering."""
+
+    def render(
+        self, name: str, value: Any, attrs: dict[str, Any] | None = None, renderer: Any = None
+    ) -> SafeString:
+        if any(isinstance(label, list | tuple) for _value, label in self.choices):
+            return super().render(name, value, attrs, renderer)
+        final_attrs = {**self.build_attrs(self.attrs, attrs), "name": name}
+        chosen = self.format_value(value)
+        options = format_html_join(
+            "",
+            '<option value="{}"{}>{}</option>',
+            (
+                (option, _SELECTED if str(option) in chosen else "", label)
+                for option, label in self.choices
+            ),
+        )
+        return format_html("<select{}>{}</select>", flatatt(final_attrs), options)
+
+
+_SELECTED = SafeString(" selected")
+
+
 def _choices(field: forms.Field, options: Choices, *, blank: str | None = "—") -> None:
+    if type(field.widget) is forms.Select:
+        field.widget = Select(attrs=field.widget.attrs)
     field.choices = ([("", blank)] if blank is not None else []) + list(options)  # type: ignore[attr-defined]  # a ChoiceField
 
 

@@ -92,6 +92,7 @@ def _queue_options(user: User) -> dict[str, list[tuple[Any, Any]]]:
     }
 
 
+QUEUE_RELATED = ("organisation", "line", "assignee")  # what a queue row shows; joins cost planning
 QUEUE_LABELS = {
     "mine": gettext_lazy("Mine"),
     "unassigned": gettext_lazy("Unassigned in my lines"),
@@ -126,7 +127,7 @@ def ticket_list(request: HttpRequest) -> HttpResponse:
         text=(data.get("q") or "").strip(),
         order="newest" if data.get("order") == "newest" else "deadline",
     )
-    tickets = selectors.ticket_queue(user=user, queue=queue, filters=filters)
+    tickets = selectors.ticket_queue(user=user, queue=queue, filters=filters, related=QUEUE_RELATED)
     page = Paginator(tickets, PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
