@@ -7,12 +7,14 @@ from ninja import NinjaAPI
 import sladesk
 from sladesk.api import administration, problems, sla, tickets, webhooks
 from sladesk.api.auth import SessionAuth, TokenAuth
+from sladesk.api.rendering import JSONRenderer
 
 api = NinjaAPI(
     title="sladesk API",
     version=sladesk.__version__,
     urls_namespace="api",
     auth=[TokenAuth(), SessionAuth()],
+    renderer=JSONRenderer(),
 )
 problems.install(api)
 api.add_router("/", tickets.router)

@@ -44,7 +44,7 @@ from sladesk.tickets.models import Attachment, ChangeProposal, Comment, Ticket, 
 
 router = Router(tags=["tickets"])
 
-ORDERINGS = {"deadline": ["sla_next_due_at", "pk"], "newest": ["-registered_at", "-pk"]}
+ORDERINGS = {"deadline": ["sla_next_due_at", "id"], "newest": ["-registered_at", "-id"]}
 # What TicketOut reads beyond the ticket's own columns; joining more only costs planning time.
 TICKET_OUT_RELATED = ("line",)
 
@@ -98,9 +98,12 @@ def list_tickets(
         updated_from=updated_from,
         updated_to=updated_to,
     )
-    # The line's level as a column rather than a joined SupportLine per row (see TicketOut).
-    tickets = selectors.ticket_list(user=actor(request), filters=filters, related=()).annotate(
-        line_level=F("line__level")
+    # Plain rows of what TicketOut shows, the line's level as a column rather than a joined
+    # SupportLine: no model instance per row.
+    tickets = (
+        selectors.ticket_list(user=actor(request), filters=filters, related=())
+        .annotate(line_level=F("line__level"))
+        .values(*TicketOut.model_fields)
     )
     items, next_cursor = keyset_page(tickets, keys=ORDERINGS[order], cursor=cursor, limit=limit)
     return {"items": items, "next_cursor": next_cursor}
