@@ -46,10 +46,14 @@ def test_the_ticket_list_costs_the_same_whatever_it_holds(world: World) -> None:
 def test_registration_answers_with_the_ticket_as_stored(world: World) -> None:
     client = client_for(world.agent1)
     payload = {"title": "Printer", "organisation_id": world.beta.organisation.pk}
+    client.post("/api/v1/tickets", json.dumps(payload), "application/json")  # the year's first
     with CaptureQueriesContext(connection) as queries:
         response = client.post("/api/v1/tickets", json.dumps(payload), "application/json")
     assert response.status_code == 201
-    assert len(queries) <= 18  # SQLite; PostgreSQL needs fewer (its number sequence)
+    # Token, organisation, savepoint, contract, number, line, ticket, event, webhooks,
+    # release: the SLA columns go into the INSERT. SQLite's number counter takes three
+    # statements where PostgreSQL's sequence takes one.
+    assert len(queries) == (12 if connection.vendor == "sqlite" else 10)
     created = response.json()
     assert created == client.get(f"/api/v1/tickets/{created['id']}").json()
     assert created["line_level"] == 1

@@ -119,7 +119,12 @@ def policies_loaded() -> Policies:
     }
 
 
-def _ticket_sla(ticket: Ticket, now: dt.datetime, policies: Policies | None) -> TicketSla | None:
+def _ticket_sla(
+    ticket: Ticket,
+    now: dt.datetime,
+    policies: Policies | None,
+    events: list[TicketEvent] | None = None,
+) -> TicketSla | None:
     policy_id = ticket.contract.sla_policy_id if ticket.contract else None
     if policy_id is None:
         return None
@@ -131,9 +136,17 @@ def _ticket_sla(ticket: Ticket, now: dt.datetime, policies: Policies | None) -> 
         )
         if not targets:
             return None
-        return ticket_sla(ticket, now=now, policy=targets[0].policy, targets=targets)
+        return ticket_sla(ticket, now=now, policy=targets[0].policy, targets=targets, events=events)
     policy, targets = policies[policy_id]
-    return ticket_sla(ticket, now=now, policy=policy, targets=targets)
+    return ticket_sla(ticket, now=now, policy=policy, targets=targets, events=events)
+
+
+def ticket_sla_prime(ticket: Ticket, *, now: dt.datetime) -> None:
+    """Set the cached SLA columns of a ticket being registered, before its INSERT: it has
+    no clock events and nothing recorded yet, so no query of its history is needed."""
+    sla = _ticket_sla(ticket, now, None, events=[])
+    for key, value in _columns(sla, set(), now).items():
+        setattr(ticket, key, value)
 
 
 def ticket_sla_refresh(
