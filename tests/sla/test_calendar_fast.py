@@ -8,6 +8,8 @@ bad input raises instead of crashing the interpreter.
 
 from __future__ import annotations
 
+import io
+import struct
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -16,6 +18,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from sladesk.sla import calendar as calendar_module
 from sladesk.sla.calendar import BusinessCalendar, NaiveDatetimeError
 from tests.sla.calendar_engines import COMPILED, REQUIRED
 from tests.sla.test_calendar_properties import PROPERTIES, calendar_specs, durations, instants
@@ -200,6 +203,9 @@ def test_compiled_answers_are_the_python_answers_to_the_fold_and_zone(
         ((MOSCOW, 0, 1, [5], [6], [0], [1]), ValueError),
         ((MOSCOW, 0, 2**62, [0], [1], [0], [1]), ValueError),
         ((MOSCOW, "0", 1, [0], [1], [0], [1]), TypeError),
+        # Shifts and running totals that disagree with the intervals: sums could overflow.
+        ((MOSCOW, 0, 10**15, [0], [10**16], [2**63 - 1], [1]), ValueError),
+        ((MOSCOW, 0, 10, [0, 2], [1, 3], [0, 0], [1, 2]), ValueError),
     ],
 )
 def test_the_compiled_index_rejects_bad_arrays_with_an_exception(
@@ -208,6 +214,29 @@ def test_the_compiled_index_rejects_bad_arrays_with_an_exception(
     assert COMPILED is not None
     with pytest.raises(error):
         COMPILED(*arguments)
+
+
+def _zone_file(offset_seconds: int) -> bytes:
+    """A TZif file of one local time type, `offset_seconds` east of UTC, no transitions."""
+    header = b"TZif" + bytes(16) + struct.pack(">6l", 0, 0, 0, 0, 1, 4)
+    return header + struct.pack(">lBB", offset_seconds, 0, 0) + b"BAD\0"
+
+
+@pytest.mark.parametrize("engine", ["compiled", "python"])
+def test_a_zone_offset_beyond_a_day_is_refused_like_datetime_does(
+    engine: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if engine == "python":
+        monkeypatch.setattr(calendar_module, "FastIndex", None)
+    elif COMPILED is None:
+        pytest.skip("the compiled module is not built")
+    odd = ZoneInfo.from_file(io.BytesIO(_zone_file(100_000)), key="odd")
+    calendar = indexed_office()
+    moment = datetime(2026, 11, 6, 12, tzinfo=odd)
+    with pytest.raises(ValueError, match="offset"):
+        calendar.is_open(moment)
+    with pytest.raises(ValueError, match="offset"):
+        calendar.add(moment, timedelta(hours=1))
 
 
 @compiled_only

@@ -22,7 +22,6 @@
 #define MAX_DURATION_DAYS 1000000
 #define DAYS_BEFORE_EPOCH INT64_C(719162) /* date(1970, 1, 1).toordinal() - 1 */
 
-static PyObject *zoneinfo_type; /* zoneinfo.ZoneInfo */
 static PyObject *str_utcoffset;
 static PyObject *str_fromutc;
 
@@ -72,7 +71,7 @@ floor_div(int64_t a, int64_t b)
 /* Microseconds since the epoch of `moment` into *instant: 1 on success, 0 if `moment` is
  * not a case for this code (the caller then returns None), -1 with an exception set. */
 static int
-to_instant(PyObject *moment, int64_t *instant)
+to_instant(IndexObject *self, PyObject *moment, int64_t *instant)
 {
     if (!PyDateTime_CheckExact(moment)) {
         return 0;
@@ -82,7 +81,7 @@ to_instant(PyObject *moment, int64_t *instant)
         return 0;
     }
     PyObject *tzinfo = value->tzinfo;
-    if (Py_TYPE(tzinfo) != (PyTypeObject *)zoneinfo_type &&
+    if (Py_TYPE(tzinfo) != Py_TYPE(self->zone) &&
         Py_TYPE(tzinfo) != Py_TYPE(PyDateTimeAPI->TimeZone_UTC)) {
         return 0;
     }
@@ -99,6 +98,9 @@ to_instant(PyObject *moment, int64_t *instant)
          PyDateTime_DELTA_GET_SECONDS(offset)) * SECOND +
         PyDateTime_DELTA_GET_MICROSECONDS(offset);
     Py_DECREF(offset);
+    if (offset_microseconds <= -DAY || offset_microseconds >= DAY) {
+        return 0; /* datetime rejects it: let Python raise the ValueError */
+    }
     int64_t days = days_from_civil(PyDateTime_GET_YEAR(moment), PyDateTime_GET_MONTH(moment),
                                    PyDateTime_GET_DAY(moment));
     int64_t seconds = PyDateTime_DATE_GET_HOUR(moment) * INT64_C(3600) +
@@ -117,7 +119,7 @@ to_datetime(IndexObject *self, int64_t instant)
     int64_t rest = instant - days * DAY;
     int year, month, day;
     civil_from_days(days, &year, &month, &day);
-    if (year < 1 || year > 9999) {
+    if (year < 2 || year > 9998) {
         Py_RETURN_NONE;
     }
     int64_t seconds = rest / SECOND;
@@ -183,7 +185,7 @@ Index_add(IndexObject *self, PyObject *const *args, Py_ssize_t nargs)
                          SECOND +
                      PyDateTime_DELTA_GET_MICROSECONDS(duration);
     int64_t instant;
-    int found = to_instant(args[0], &instant);
+    int found = to_instant(self, args[0], &instant);
     if (found <= 0) {
         return found < 0 ? NULL : Py_NewRef(Py_None);
     }
@@ -219,9 +221,9 @@ Index_between(IndexObject *self, PyObject *const *args, Py_ssize_t nargs)
         return NULL;
     }
     int64_t first, second;
-    int found = to_instant(args[0], &first);
+    int found = to_instant(self, args[0], &first);
     if (found > 0) {
-        found = to_instant(args[1], &second);
+        found = to_instant(self, args[1], &second);
     }
     if (found <= 0) {
         return found < 0 ? NULL : Py_NewRef(Py_None);
@@ -239,7 +241,7 @@ static PyObject *
 Index_is_open(IndexObject *self, PyObject *moment)
 {
     int64_t instant;
-    int found = to_instant(moment, &instant);
+    int found = to_instant(self, moment, &instant);
     if (found <= 0) {
         return found < 0 ? NULL : Py_NewRef(Py_None);
     }
@@ -253,7 +255,7 @@ static PyObject *
 Index_next_open(IndexObject *self, PyObject *moment)
 {
     int64_t instant;
-    int found = to_instant(moment, &instant);
+    int found = to_instant(self, moment, &instant);
     if (found <= 0) {
         return found < 0 ? NULL : Py_NewRef(Py_None);
     }
@@ -320,13 +322,30 @@ Index_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
                                NULL};
     PyObject *zone, *starts, *ends, *shifts, *cum_ends;
     long long low, high;
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O!LLO!O!O!O!:Index", keywords,
-                                     (PyTypeObject *)zoneinfo_type, &zone, &low, &high,
-                                     &PyList_Type, &starts, &PyList_Type, &ends, &PyList_Type,
-                                     &shifts, &PyList_Type, &cum_ends)) {
+    PyObject *zoneinfo = PyImport_ImportModule("zoneinfo");
+    if (zoneinfo == NULL) {
         return NULL;
     }
-    if (Py_TYPE(zone) != (PyTypeObject *)zoneinfo_type) {
+    PyObject *zoneinfo_type = PyObject_GetAttrString(zoneinfo, "ZoneInfo");
+    Py_DECREF(zoneinfo);
+    if (zoneinfo_type == NULL) {
+        return NULL;
+    }
+    if (!PyType_Check(zoneinfo_type)) {
+        Py_DECREF(zoneinfo_type);
+        PyErr_SetString(PyExc_TypeError, "zoneinfo.ZoneInfo is not a type");
+        return NULL;
+    }
+    int parsed = PyArg_ParseTupleAndKeywords(args, kwargs, "OLLO!O!O!O!:Index", keywords,
+                                     &zone, &low, &high,
+                                     &PyList_Type, &starts, &PyList_Type, &ends, &PyList_Type,
+                                     &shifts, &PyList_Type, &cum_ends);
+    int exact = parsed && Py_TYPE(zone) == (PyTypeObject *)zoneinfo_type;
+    Py_DECREF(zoneinfo_type);
+    if (!parsed) {
+        return NULL;
+    }
+    if (!exact) {
         PyErr_SetString(PyExc_TypeError, "zone must be a zoneinfo.ZoneInfo");
         return NULL;
     }
@@ -350,14 +369,18 @@ Index_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
     self->count = count;
     /* The searches rely on sorted arrays, a first start before the window, and a window
      * inside the years 1..9999 (so that sums stay far from overflow). */
-    for (Py_ssize_t i = 1; i < count; i++) {
-        if (self->starts[i] < self->starts[i - 1] || self->cum_ends[i] < self->cum_ends[i - 1]) {
+    int64_t limit = INT64_C(1) << 58, first = -(INT64_C(1) << 62);
+    for (Py_ssize_t i = 0; i < count; i++) {
+        int64_t start = self->starts[i], end = self->ends[i];
+        int64_t before = i ? self->cum_ends[i - 1] : 0;
+        if (start < first || end < start || end > limit || (i && start <= self->ends[i - 1]) ||
+            self->shifts[i] != before - start || self->cum_ends[i] != before + (end - start)) {
             Py_DECREF(self);
-            PyErr_SetString(PyExc_ValueError, "starts and cum_ends must be sorted");
+            PyErr_SetString(PyExc_ValueError,
+                            "intervals must be sorted and disjoint, with matching shifts and cum_ends");
             return NULL;
         }
     }
-    int64_t limit = INT64_C(1) << 58;
     if (low < -limit || high > limit || low > high || self->starts[0] > low) {
         Py_DECREF(self);
         PyErr_SetString(PyExc_ValueError, "the window must lie after the first start, in range");
@@ -403,26 +426,11 @@ PyInit__calendar_fast(void)
     if (PyDateTimeAPI == NULL) {
         return NULL;
     }
-    if (zoneinfo_type == NULL) {
-        PyObject *zoneinfo = PyImport_ImportModule("zoneinfo");
-        if (zoneinfo == NULL) {
-            return NULL;
-        }
-        zoneinfo_type = PyObject_GetAttrString(zoneinfo, "ZoneInfo");
-        Py_DECREF(zoneinfo);
-        if (zoneinfo_type == NULL) {
-            return NULL;
-        }
-        if (!PyType_Check(zoneinfo_type)) {
-            Py_CLEAR(zoneinfo_type);
-            PyErr_SetString(PyExc_ImportError, "zoneinfo.ZoneInfo is not a type");
-            return NULL;
-        }
-        str_utcoffset = PyUnicode_InternFromString("utcoffset");
-        str_fromutc = PyUnicode_InternFromString("fromutc");
-        if (str_utcoffset == NULL || str_fromutc == NULL) {
-            return NULL;
-        }
+    if (str_utcoffset == NULL && (str_utcoffset = PyUnicode_InternFromString("utcoffset")) == NULL) {
+        return NULL;
+    }
+    if (str_fromutc == NULL && (str_fromutc = PyUnicode_InternFromString("fromutc")) == NULL) {
+        return NULL;
     }
     if (PyType_Ready(&IndexType) < 0) {
         return NULL;
