@@ -160,10 +160,16 @@ position(IndexObject *self, int64_t instant)
     return instant < self->ends[i] ? instant + self->shifts[i] : self->cum_ends[i];
 }
 
+/* -1 with an exception set, 0 when Python must answer (another input type, or an instant
+ * outside the index), 1 with *instant set. */
 static int
-inside(IndexObject *self, int64_t instant)
+indexed(IndexObject *self, PyObject *moment, int64_t *instant)
 {
-    return self->low <= instant && instant < self->high;
+    int found = to_instant(self, moment, instant);
+    if (found <= 0) {
+        return found;
+    }
+    return self->low <= *instant && *instant < self->high;
 }
 
 static PyObject *
@@ -184,13 +190,13 @@ Index_add(IndexObject *self, PyObject *const *args, Py_ssize_t nargs)
     int64_t amount = ((int64_t)days * DAY_SECONDS + PyDateTime_DELTA_GET_SECONDS(duration)) *
                          SECOND +
                      PyDateTime_DELTA_GET_MICROSECONDS(duration);
+    if (amount == 0) {
+        Py_RETURN_NONE;
+    }
     int64_t instant;
-    int found = to_instant(self, args[0], &instant);
+    int found = indexed(self, args[0], &instant);
     if (found <= 0) {
         return found < 0 ? NULL : Py_NewRef(Py_None);
-    }
-    if (amount == 0 || !inside(self, instant)) {
-        Py_RETURN_NONE;
     }
     int64_t target = position(self, instant) + amount;
     Py_ssize_t low = 0, high = self->count; /* bisect_left(cum_ends, target) */
@@ -221,15 +227,12 @@ Index_between(IndexObject *self, PyObject *const *args, Py_ssize_t nargs)
         return NULL;
     }
     int64_t first, second;
-    int found = to_instant(self, args[0], &first);
+    int found = indexed(self, args[0], &first);
     if (found > 0) {
-        found = to_instant(self, args[1], &second);
+        found = indexed(self, args[1], &second);
     }
     if (found <= 0) {
         return found < 0 ? NULL : Py_NewRef(Py_None);
-    }
-    if (!inside(self, first) || !inside(self, second)) {
-        Py_RETURN_NONE;
     }
     int64_t open = position(self, second) - position(self, first);
     int64_t days = floor_div(open, DAY);
@@ -241,12 +244,9 @@ static PyObject *
 Index_is_open(IndexObject *self, PyObject *moment)
 {
     int64_t instant;
-    int found = to_instant(self, moment, &instant);
+    int found = indexed(self, moment, &instant);
     if (found <= 0) {
         return found < 0 ? NULL : Py_NewRef(Py_None);
-    }
-    if (!inside(self, instant)) {
-        Py_RETURN_NONE;
     }
     return PyBool_FromLong(instant < self->ends[interval_of(self, instant)]);
 }
@@ -255,12 +255,9 @@ static PyObject *
 Index_next_open(IndexObject *self, PyObject *moment)
 {
     int64_t instant;
-    int found = to_instant(self, moment, &instant);
+    int found = indexed(self, moment, &instant);
     if (found <= 0) {
         return found < 0 ? NULL : Py_NewRef(Py_None);
-    }
-    if (!inside(self, instant)) {
-        Py_RETURN_NONE;
     }
     Py_ssize_t i = interval_of(self, instant);
     if (instant < self->ends[i]) {
