@@ -354,6 +354,9 @@ def test_preferences_set_language_and_time_zone(world: World) -> None:
     assert response.status_code == 302
     world.alpha.user.refresh_from_db()
     assert (world.alpha.user.language, world.alpha.user.time_zone) == ("ru", "Asia/Tokyo")
+    html = page(client, "web:account")
+    assert '<option value="Asia/Tokyo" selected>Asia/Tokyo</option>' in html
+    assert '<option value="Europe/Moscow" selected>' not in html
     bad = client.post(reverse("web:account"), {"language": "ru", "time_zone": "Mars/Base"})
     assert bad.status_code == 200
 

@@ -36,40 +36,11 @@ class LoginForm(AuthenticationForm):
             raise forms.ValidationError(denial, code="blocked")
 
 
-class TicketForm(forms.Form):
-    title = forms.CharField(label=_("Title"), max_length=300)
-    description = forms.CharField(label=_("Description"), widget=forms.Textarea, required=False)
-    service = forms.TypedChoiceField(
-        label=_("Service"), required=False, coerce=int, empty_value=None
-    )
-    ticket_class = forms.TypedChoiceField(
-        label=_("Classification"), required=False, coerce=int, empty_value=None
-    )
-
-    def __init__(
-        self,
-        *args: Any,
-        services: list[tuple[int, str]],
-        classes: list[tuple[int, str]],
-        **kwargs: Any,
-    ) -> None:
-        super().__init__(*args, **kwargs)
-        _choices(self.fields["service"], services)
-        _choices(self.fields["ticket_class"], classes)
-
-
-class CommentForm(forms.Form):
-    body = forms.CharField(label=_("Message"), widget=forms.Textarea(attrs={"rows": 4}))
-    internal = forms.BooleanField(label=_("Internal note"), required=False)
-
-
-Choices = list[tuple[Any, Any]]  # labels may be lazy translations
-
-
 class Select(forms.Select):
     """A select that writes its options in Python. Django renders every option through a
     template include of its own, which made the filter and bulk selects more than a third
-    of a queue page's time. Option groups fall back to Django's rendering."""
+    of a queue page's time (and the time-zone select has some 600 options). Option groups
+    fall back to Django's rendering."""
 
     def render(
         self, name: str, value: Any, attrs: dict[str, Any] | None = None, renderer: Any = None
@@ -92,13 +63,51 @@ class Select(forms.Select):
 _SELECTED = SafeString(" selected")
 
 
+class Form(forms.Form):
+    """The desk's forms: their plain selects render through `Select`."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            if type(field.widget) is forms.Select:
+                field.widget = Select(attrs=field.widget.attrs, choices=field.widget.choices)
+
+
+class TicketForm(Form):
+    title = forms.CharField(label=_("Title"), max_length=300)
+    description = forms.CharField(label=_("Description"), widget=forms.Textarea, required=False)
+    service = forms.TypedChoiceField(
+        label=_("Service"), required=False, coerce=int, empty_value=None
+    )
+    ticket_class = forms.TypedChoiceField(
+        label=_("Classification"), required=False, coerce=int, empty_value=None
+    )
+
+    def __init__(
+        self,
+        *args: Any,
+        services: list[tuple[int, str]],
+        classes: list[tuple[int, str]],
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        _choices(self.fields["service"], services)
+        _choices(self.fields["ticket_class"], classes)
+
+
+class CommentForm(Form):
+    body = forms.CharField(label=_("Message"), widget=forms.Textarea(attrs={"rows": 4}))
+    internal = forms.BooleanField(label=_("Internal note"), required=False)
+
+
+Choices = list[tuple[Any, Any]]  # labels may be lazy translations
+
+
 def _choices(field: forms.Field, options: Choices, *, blank: str | None = "—") -> None:
-    if type(field.widget) is forms.Select:
-        field.widget = Select(attrs=field.widget.attrs)
     field.choices = ([("", blank)] if blank is not None else []) + list(options)  # type: ignore[attr-defined]  # a ChoiceField
 
 
-class QueueFilterForm(forms.Form):
+class QueueFilterForm(Form):
     """The queue's filters; anything unknown is ignored rather than an error."""
 
     q = forms.CharField(label=_("Search"), required=False, max_length=100)
@@ -126,7 +135,7 @@ class QueueFilterForm(forms.Form):
                 del self.fields[name]
 
 
-class BulkForm(forms.Form):
+class BulkForm(Form):
     tickets = forms.TypedMultipleChoiceField(label=_("Tickets"), coerce=int)
     operation = forms.ChoiceField(label=_("Bulk action"))
     assignee = forms.TypedChoiceField(
@@ -151,7 +160,7 @@ class BulkForm(forms.Form):
         _choices(self.fields["assignee"], agents)
 
 
-class PhoneTicketForm(forms.Form):
+class PhoneTicketForm(Form):
     """An agent records a call on the customer's behalf (the official time is the server's)."""
 
     organisation = forms.TypedChoiceField(label=_("Organisation"), coerce=int)
@@ -174,21 +183,21 @@ class PhoneTicketForm(forms.Form):
             _choices(self.fields[name], choices)
 
 
-class ReplyForm(forms.Form):
+class ReplyForm(Form):
     body = forms.CharField(label=_("Message"), widget=forms.Textarea(attrs={"rows": 4}))
 
 
-class ReasonForm(forms.Form):
+class ReasonForm(Form):
     reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 2}))
 
 
-class OptionalCommentForm(forms.Form):
+class OptionalCommentForm(Form):
     comment = forms.CharField(
         label=_("Comment"), required=False, widget=forms.Textarea(attrs={"rows": 2})
     )
 
 
-class ClassifyForm(forms.Form):
+class ClassifyForm(Form):
     ticket_class = forms.TypedChoiceField(label=_("Classification"), coerce=int)
     severity = forms.TypedChoiceField(
         label=_("Severity"), required=False, coerce=int, empty_value=None
@@ -206,7 +215,7 @@ class ClassifyForm(forms.Form):
         _choices(self.fields["severity"], severities)
 
 
-class ProposeForm(forms.Form):
+class ProposeForm(Form):
     ticket_class = forms.TypedChoiceField(
         label=_("New classification"), required=False, coerce=int, empty_value=None
     )
@@ -224,7 +233,7 @@ class ProposeForm(forms.Form):
         _choices(self.fields["severity"], severities)
 
 
-class AssignForm(forms.Form):
+class AssignForm(Form):
     assignee = forms.TypedChoiceField(
         label=_("Assignee"), required=False, coerce=int, empty_value=None
     )
@@ -234,7 +243,7 @@ class AssignForm(forms.Form):
         _choices(self.fields["assignee"], agents, blank=str(_("Nobody")))
 
 
-class EscalateForm(forms.Form):
+class EscalateForm(Form):
     line = forms.TypedChoiceField(label=_("To line"), coerce=int)
     reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 2}))
     external_reference = forms.CharField(
@@ -246,23 +255,23 @@ class EscalateForm(forms.Form):
         _choices(self.fields["line"], lines)
 
 
-class NoteForm(forms.Form):
+class NoteForm(Form):
     note = forms.CharField(
         label=_("Where and how it was reproduced"), widget=forms.Textarea(attrs={"rows": 2})
     )
 
 
-class QuestionForm(forms.Form):
+class QuestionForm(Form):
     question = forms.CharField(
         label=_("What do you need from the customer?"), widget=forms.Textarea(attrs={"rows": 3})
     )
 
 
-class ResolutionForm(forms.Form):
+class ResolutionForm(Form):
     resolution = forms.CharField(label=_("Resolution"), widget=forms.Textarea(attrs={"rows": 3}))
 
 
-class WatcherForm(forms.Form):
+class WatcherForm(Form):
     person = forms.TypedChoiceField(label=_("Person"), coerce=int)
     watching = forms.TypedChoiceField(
         label=_("Watching"),
@@ -275,7 +284,7 @@ class WatcherForm(forms.Form):
         _choices(self.fields["person"], people)
 
 
-class ParentForm(forms.Form):
+class ParentForm(Form):
     parent = forms.CharField(
         label=_("Parent ticket number"),
         required=False,
@@ -284,7 +293,7 @@ class ParentForm(forms.Form):
     )
 
 
-class PreferencesForm(forms.Form):
+class PreferencesForm(Form):
     language = forms.ChoiceField(label=_("Language"), choices=settings.LANGUAGES)
     time_zone = forms.ChoiceField(label=_("Time zone"))
 
@@ -295,10 +304,10 @@ class PreferencesForm(forms.Form):
         ]
 
 
-class TokenForm(forms.Form):
+class TokenForm(Form):
     name = forms.CharField(label=_("Name"), max_length=100)
     scope = forms.ChoiceField(label=_("Scope"), choices=ApiToken.Scope.choices)
 
 
-class RevokeForm(forms.Form):
+class RevokeForm(Form):
     token = forms.IntegerField(widget=forms.HiddenInput)
