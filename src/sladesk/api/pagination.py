@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from sladesk.core.errors import DomainError
 
 ModelT = TypeVar("ModelT", bound=Model)
-RowT = TypeVar("RowT")
+Row = dict[str, Any]
 MAX_LIMIT = 200
 
 
@@ -47,12 +47,12 @@ def _beyond(key: str, value: Any) -> Q:
 
 
 def keyset_page(
-    queryset: QuerySet[ModelT, RowT], *, keys: list[str], cursor: str | None, limit: int
-) -> tuple[list[RowT], str | None]:
+    queryset: QuerySet[ModelT, Row], *, keys: list[str], cursor: str | None, limit: int
+) -> tuple[list[Row], str | None]:
     """One page of `queryset` ordered by `keys` ("-field" descends and must not be null;
     an ascending field may be null and sorts last; the last key must be unique, e.g. "id"),
-    and the cursor of the next page (None on the last page). Rows may be model instances
-    or the dicts of `.values()` (holding every key)."""
+    and the cursor of the next page (None on the last page). Rows are the dicts of
+    `.values()`, holding every key."""
     if not 1 <= limit <= MAX_LIMIT:
         raise DomainError(
             _("The limit must be between 1 and %(max)d.") % {"max": MAX_LIMIT}, field="limit"
@@ -77,6 +77,4 @@ def keyset_page(
         return items, None
     items = items[:limit]
     last = items[-1]
-    if isinstance(last, dict):
-        return items, _encode([last[name] for name in names])
-    return items, _encode([getattr(last, name) for name in names])
+    return items, _encode([last[name] for name in names])
