@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from sladesk.accounts.choices import BlockReason, ContractStatus, OrganisationKind, Role
 from sladesk.accounts.models import ApiToken, Contract, Organisation, Service, SupportLine, User
+from sladesk.core.configcache import cached
 
 
 def today() -> dt.date:
@@ -21,16 +22,37 @@ def today() -> dt.date:
 def contract_covering(*, organisation: Organisation, on: dt.date | None = None) -> Contract | None:
     """The active contract that gives `organisation` support on that date, if any."""
     day = on or today()
-    return (
-        Contract.objects.filter(
-            organisation=organisation,
-            status=ContractStatus.ACTIVE,
-            starts_on__lte=day,
-            ends_on__gte=day,
-        )
-        .select_related("classification_scheme")
-        .order_by("-ends_on")
-        .first()
+    return cached(
+        ("contract_covering", organisation.pk, day),
+        lambda: (
+            Contract.objects.filter(
+                organisation=organisation,
+                status=ContractStatus.ACTIVE,
+                starts_on__lte=day,
+                ends_on__gte=day,
+            )
+            .select_related("classification_scheme")
+            .order_by("-ends_on")
+            .first()
+        ),
+    )
+
+
+def customer_get(organisation_id: int | None) -> Organisation | None:
+    """The customer organisation with this id, if there is one."""
+    return cached(
+        ("customer", organisation_id),
+        lambda: Organisation.objects.filter(
+            pk=organisation_id or 0, kind=OrganisationKind.CUSTOMER
+        ).first(),
+    )
+
+
+def first_line() -> SupportLine | None:
+    """Where new tickets start: the lowest vendor line (line 0 is the customer's own)."""
+    return cached(
+        ("first_line",),
+        lambda: SupportLine.objects.filter(level__gte=1).order_by("level").first(),
     )
 
 

@@ -26,6 +26,7 @@ from sladesk.accounts.selectors import (
     customer_accounts,
     today,
 )
+from sladesk.core.configcache import cached
 from sladesk.core.errors import AccessBlocked, Conflict, DomainError, PermissionDenied
 
 CONTRACT_BLOCK_REASONS = (BlockReason.CONTRACT_ENDED, BlockReason.NO_CONTRACT)
@@ -175,19 +176,36 @@ def api_token_create(
 
 def api_token_authenticate(raw: str) -> ApiToken:
     """The live token for `raw`; refuses unknown, revoked, expired and blocked-account tokens."""
-    # get(), not first(): the digest is unique, and first()'s ORDER BY costs PostgreSQL a
-    # third more on every API request.
-    tokens = ApiToken.objects.select_related("user", "user__organisation")
+    digest = token_digest(raw)
     try:
-        token: ApiToken | None = tokens.get(digest=token_digest(raw), revoked_at__isnull=True)
+        # get(), not first(): the digest is unique, and first()'s ORDER BY costs PostgreSQL
+        # a third more. Unknown tokens raise inside `cached` and are never kept.
+        token = cached(
+            ("api_token", digest),
+            lambda: ApiToken.objects.select_related("user", "user__organisation").get(
+                digest=digest, revoked_at__isnull=True
+            ),
+        )
     except ApiToken.DoesNotExist:
-        token = None
+        raise AccessBlocked(_("Invalid or expired token.")) from None
     now = timezone.now()
-    if token is None or (token.expires_at is not None and token.expires_at <= now):
+    if token.expires_at is not None and token.expires_at <= now:
         raise AccessBlocked(_("Invalid or expired token."))
     denial = account_access_denial(token.user)
     if denial:
         raise AccessBlocked(denial)
-    if token.last_used_at is None or now - token.last_used_at > dt.timedelta(minutes=1):
-        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+    _token_touch(token, now)
     return token
+
+
+_touched: dict[str, dt.datetime] = {}  # by digest: SQLite may reuse a deleted token's id
+
+
+def _token_touch(token: ApiToken, now: dt.datetime) -> None:
+    """Record when the token was last used, to the minute. Its cached copy keeps the value
+    it was loaded with (updates of `last_used_at` do not invalidate the cache), so this
+    process remembers its own writes."""
+    last = max(filter(None, (token.last_used_at, _touched.get(token.digest))), default=None)
+    if last is None or now - last > dt.timedelta(minutes=1):
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+        _touched[token.digest] = now

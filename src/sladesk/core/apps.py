@@ -1,7 +1,14 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
 
 
 class CoreConfig(AppConfig):
     name = "sladesk.core"
     label = "core"
     verbose_name = "sladesk core"
+
+    def ready(self) -> None:
+        from sladesk.core.configcache import on_post_migrate
+
+        # Once per migrate or flush, after every app's tables exist.
+        post_migrate.connect(on_post_migrate, sender=self, dispatch_uid="core_config_triggers")

@@ -18,3 +18,14 @@ class PeriodicRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.job}@{self.period_key}"
+
+
+class ConfigGeneration(models.Model):
+    """The one row whose value changes with every write to configuration (see configcache);
+    database triggers write it, never the application."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True)
+    value = models.BigIntegerField()
+
+    def __str__(self) -> str:
+        return str(self.value)

@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from sladesk.accounts.choices import Role
 from sladesk.accounts.models import SupportLine, User
 from sladesk.core import clock as desk_clock
+from sladesk.core.configcache import cached
 from sladesk.sla.choices import SlaAction, SlaEventKind, TicketSlaState
 from sladesk.sla.clocks import Clock, ClockState, auto_close_at
 from sladesk.sla.models import Calendar, SlaEvent, SlaPolicy, SlaTarget
@@ -131,8 +132,11 @@ def _ticket_sla(
     if policies is None:
         # The policy's target rows with the policy and its calendar joined: one query where
         # `ticket_sla` alone makes two. No target row, no SLA.
-        targets = list(
-            SlaTarget.objects.filter(policy_id=policy_id).select_related("policy__calendar")
+        targets = cached(
+            ("sla_targets", policy_id),
+            lambda: list(
+                SlaTarget.objects.filter(policy_id=policy_id).select_related("policy__calendar")
+            ),
         )
         if not targets:
             return None

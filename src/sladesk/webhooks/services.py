@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from sladesk.accounts.choices import Role
 from sladesk.accounts.models import User
 from sladesk.core import clock
+from sladesk.core.configcache import cached
 from sladesk.core.errors import NotFound, PermissionDenied
 from sladesk.notifications.choices import DeliveryChannel, NotificationKind, NotificationStatus
 from sladesk.notifications.models import Notification
@@ -64,8 +65,13 @@ def event_type_of(event: TicketEvent) -> str | None:
 
 
 def subscriptions_for(*, event_type: str, ticket: Ticket) -> list[WebhookSubscription]:
-    subscriptions = WebhookSubscription.objects.filter(is_active=True).filter(
-        Q(organisation__isnull=True) | Q(organisation_id=ticket.organisation_id)
+    subscriptions = cached(
+        ("webhook_subscriptions", ticket.organisation_id),
+        lambda: list(
+            WebhookSubscription.objects.filter(is_active=True).filter(
+                Q(organisation__isnull=True) | Q(organisation_id=ticket.organisation_id)
+            )
+        ),
     )
     return [s for s in subscriptions if event_type in s.events]
 

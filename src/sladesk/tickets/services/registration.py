@@ -9,8 +9,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from sladesk.accounts.models import Organisation, Service, SupportLine, User
-from sladesk.accounts.selectors import contract_covering
+from sladesk.accounts.models import Organisation, Service, User
+from sladesk.accounts.selectors import contract_covering, customer_get, first_line
 from sladesk.core import clock
 from sladesk.core.errors import DomainError, PermissionDenied
 from sladesk.sla import services as sla_services
@@ -49,10 +49,6 @@ def next_ticket_number() -> str:
     return f"{prefix}-{year}-{next_number_value(prefix, year):06d}"
 
 
-def _first_line() -> SupportLine | None:
-    return SupportLine.objects.filter(level__gte=1).order_by("level").first()
-
-
 def ticket_register(*, actor: User, data: TicketRegistration) -> Ticket:
     """Record a new ticket with the server's official registration time.
 
@@ -70,9 +66,7 @@ def ticket_register(*, actor: User, data: TicketRegistration) -> Ticket:
         raise DomainError(_("Unknown channel."), field="channel")
     requester: User | None
     if actor.is_vendor_staff:
-        organisation = Organisation.objects.filter(
-            pk=data.organisation_id or 0, kind="customer"
-        ).first()
+        organisation = customer_get(data.organisation_id)
         if organisation is None:
             raise DomainError(_("Choose the customer organisation."), field="organisation")
         requester = None
@@ -115,7 +109,7 @@ def ticket_register_for_sender(
         raise DomainError(_("A title is required."), field="title")
     if data.channel not in Channel.values:
         raise DomainError(_("Unknown channel."), field="channel")
-    organisation = Organisation.objects.filter(pk=organisation_id, kind="customer").first()
+    organisation = customer_get(organisation_id)
     if organisation is None:
         raise DomainError(_("Choose the customer organisation."), field="organisation")
     flagged = replace(data, tags=[*data.tags, *flags])
@@ -165,7 +159,7 @@ def _record(
             impact=data.impact,
             urgency=data.urgency,
             priority=priority or Priority.MEDIUM,
-            line=_first_line(),
+            line=first_line(),
             registered_at=now,
             updated_at=now,
         )

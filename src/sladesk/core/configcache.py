@@ -1,0 +1,172 @@
+"""What every request reads and hardly anything writes (API tokens and their accounts,
+organisations, contracts, support lines, SLA policies, webhook subscriptions), kept in
+process memory and still exact across processes.
+
+Every write to a tracked table, from any process and by any means (the ORM, `update()`,
+raw SQL, another program), fires database triggers that store a fresh generation number
+in the one-row table `core_configgeneration`, inside the writer's own transaction. A reader
+asks the database for the generation (one small query) and serves what this process cached
+under that very generation, or loads and caches it. So a reader never sees configuration
+older than the database's, and sees its own transaction's uncommitted changes.
+
+The number never repeats (a sequence on PostgreSQL, a random 64-bit number on SQLite): a
+transaction that changes configuration, caches what it sees and rolls back leaves entries
+under a number that no later state can take. No row (a flushed database) means no caching.
+
+SQLite drops a table's triggers when a migration rebuilds the table, so the triggers are
+(re)installed after every `migrate` and `flush` (post_migrate), with a new generation.
+
+Cached values are shared by the process: `cached` hands out copies of model instances and
+of the related instances loaded with them (attribute values themselves are shared: a
+caller must not change a JSON value in place). A loader that raises caches nothing."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable, Hashable
+from typing import Any, TypeVar
+
+import psycopg
+from django.apps import apps
+from django.db import connection, models
+from django.db.backends.base.base import BaseDatabaseWrapper
+from psycopg import pq
+
+T = TypeVar("T")
+
+# The models whose tables the cached loaders read, each with the columns whose updates do
+# not count (bookkeeping written on use); a test checks every loader against this list.
+TRACKED: dict[str, tuple[str, ...]] = {
+    "accounts.Organisation": (),
+    "accounts.Contract": (),
+    "accounts.SupportLine": (),
+    "accounts.User": ("last_login",),
+    "accounts.ApiToken": ("last_used_at",),
+    "tickets.ClassificationScheme": (),
+    "sla.Calendar": (),
+    "sla.SlaPolicy": (),
+    "sla.SlaTarget": (),
+    "webhooks.WebhookSubscription": (),
+}
+GENERATION_TABLE = "core_configgeneration"
+SEQUENCE = "core_configgeneration_seq"
+MAX_ENTRIES = 10_000  # per generation; beyond it, loads are served without being kept
+
+_generation: int | None = None
+_entries: dict[Hashable, Any] = {}
+
+
+def tracked_tables() -> dict[str, list[str] | None]:
+    """Each tracked table with the columns whose updates count, or None for all of them."""
+    tables: dict[str, list[str] | None] = {}
+    for label, ignored in TRACKED.items():
+        meta = apps.get_model(label)._meta
+        columns = [f.column for f in meta.concrete_fields if f.name not in ignored]
+        tables[meta.db_table] = columns if ignored else None
+    return tables
+
+
+GENERATION_SQL = f"SELECT value FROM {GENERATION_TABLE} WHERE id = 1"  # noqa: S608
+
+
+def current_generation() -> int | None:
+    """The generation now, read on the bare driver connection: every cached read asks, and
+    Django's cursor machinery would cost several times the query itself."""
+    connection.close_if_health_check_failed()  # as Django does before a cursor
+    connection.ensure_connection()
+    with connection.wrap_database_errors:
+        if connection.vendor == "postgresql":
+            result = connection.connection.pgconn.exec_(GENERATION_SQL.encode())
+            if result.status != pq.ExecStatus.TUPLES_OK:
+                raise psycopg.DatabaseError(result.get_error_message())
+            value = result.get_value(0, 0) if result.ntuples else None
+        else:
+            row = connection.connection.execute(GENERATION_SQL).fetchone()
+            value = None if row is None else row[0]
+    return None if value is None else int(value)
+
+
+def cached(key: Hashable, load: Callable[[], T]) -> T:
+    """`load()`'s value for `key` as of the database's current configuration."""
+    global _generation, _entries
+    generation = current_generation()
+    if generation is None:
+        return load()
+    if generation != _generation:
+        _generation, _entries = generation, {}
+    try:
+        value = _entries[key]
+    except KeyError:
+        value = load()
+        if len(_entries) < MAX_ENTRIES:
+            _entries[key] = value
+    return _copied(value)
+
+
+def _copied(value: T) -> T:
+    if isinstance(value, models.Model):
+        clone = copy.copy(value)  # a new _state with a copy of its related-objects cache
+        cache = clone._state.fields_cache
+        for name, related in cache.items():
+            cache[name] = _copied(related)
+        return clone
+    if isinstance(value, list):
+        return [_copied(item) for item in value]  # type: ignore[return-value]
+    if isinstance(value, tuple):
+        return tuple(_copied(item) for item in value)  # type: ignore[return-value]
+    return value
+
+
+def install_triggers(database: BaseDatabaseWrapper) -> None:
+    """Create (or re-create) the triggers on every tracked table and start a new generation."""
+    existing = set(database.introspection.table_names())
+    if GENERATION_TABLE not in existing:
+        return  # migrated backwards, or only partly
+    tables = {t: columns for t, columns in tracked_tables().items() if t in existing}
+    statements = _postgresql(tables) if database.vendor == "postgresql" else _sqlite(tables)
+    with database.cursor() as cursor:
+        for statement in statements:
+            cursor.execute(statement)
+
+
+def _postgresql(tables: dict[str, list[str] | None]) -> list[str]:
+    # Constant names only: nothing here comes from input.
+    bump = (
+        f"INSERT INTO {GENERATION_TABLE} (id, value) VALUES (1, nextval('{SEQUENCE}'))"  # noqa: S608
+        " ON CONFLICT (id) DO UPDATE SET value = EXCLUDED.value"
+    )
+    function = (
+        "CREATE OR REPLACE FUNCTION core_config_changed() RETURNS trigger LANGUAGE plpgsql AS"
+        f" $$ BEGIN {bump}; RETURN NULL; END $$"
+    )
+    triggers = [
+        f"CREATE OR REPLACE TRIGGER core_config_changed AFTER INSERT OR {_update_of(columns)}"
+        f" OR DELETE OR TRUNCATE ON {table} FOR EACH STATEMENT"
+        " EXECUTE FUNCTION core_config_changed()"
+        for table, columns in tables.items()
+    ]
+    return [f"CREATE SEQUENCE IF NOT EXISTS {SEQUENCE}", function, *triggers, bump]
+
+
+def _sqlite(tables: dict[str, list[str] | None]) -> list[str]:
+    # No statement-level triggers in SQLite (and no TRUNCATE): one per row and operation.
+    bump = f"INSERT OR REPLACE INTO {GENERATION_TABLE} (id, value) VALUES (1, random())"  # noqa: S608
+    statements = []
+    for table, columns in tables.items():
+        for operation in ("INSERT", _update_of(columns), "DELETE"):
+            name = f"core_config_{operation.split()[0].lower()}_{table}"
+            statements += [
+                f"DROP TRIGGER IF EXISTS {name}",  # its column list may be out of date
+                f"CREATE TRIGGER {name} AFTER {operation} ON {table} BEGIN {bump}; END",
+            ]
+    return [*statements, bump]
+
+
+def _update_of(columns: list[str] | None) -> str:
+    return "UPDATE" if columns is None else "UPDATE OF " + ", ".join(columns)
+
+
+def on_post_migrate(using: str = "default", **_: Any) -> None:
+    from django.db import connections
+
+    install_triggers(connections[using])

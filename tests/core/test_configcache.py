@@ -1,0 +1,201 @@
+"""The process cache of configuration: exact across processes, transactions and means of
+writing, because database triggers, not the application, say when it changed."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+import time_machine
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
+
+from sladesk.accounts.models import ApiToken, Contract
+from sladesk.accounts.selectors import contract_covering, customer_get, first_line
+from sladesk.accounts.services import _touched as token_uses
+from sladesk.accounts.services import api_token_authenticate, api_token_create
+from sladesk.core import configcache
+from sladesk.core.errors import AccessBlocked
+from sladesk.sla.services import sla_install_examples, ticket_sla_prime
+from sladesk.tickets.models import Ticket
+from sladesk.webhooks.models import WebhookSubscription
+from sladesk.webhooks.services import subscriptions_for
+from tests.conftest import World
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache() -> Iterator[None]:
+    configcache._generation, configcache._entries = None, {}
+    token_uses.clear()
+    yield
+    configcache._generation, configcache._entries = None, {}
+
+
+def loads(call: Callable[[], Any]) -> list[str]:
+    """The statements `call` ran (the generation is read on the bare connection, unseen)."""
+    with CaptureQueriesContext(connection) as captured:
+        call()
+    return [q["sql"] for q in captured.captured_queries]
+
+
+def covering(world: World) -> Contract | None:
+    return contract_covering(organisation=world.alpha.organisation)
+
+
+def test_a_second_read_costs_no_query(world: World) -> None:
+    assert loads(lambda: covering(world))
+    assert loads(lambda: covering(world)) == []
+    assert covering(world) == world.alpha.contract
+
+
+def test_every_cached_loader_reads_only_tracked_tables(world: World) -> None:
+    """A loader reading an untracked table would serve stale data: its writes bump nothing."""
+    policy = sla_install_examples()["moscow-categories"]
+    Contract.objects.filter(pk=world.alpha.contract.pk).update(sla_policy=policy)
+    ticket = Ticket(organisation=world.alpha.organisation, contract=covering(world))
+    _token, raw = api_token_create(user=world.agent1, name="t")
+    statements = []
+    for call in (
+        lambda: covering(world),
+        lambda: customer_get(world.beta.organisation.pk),
+        first_line,
+        lambda: ticket_sla_prime(ticket, now=dt.datetime.now(dt.UTC)),
+        lambda: subscriptions_for(event_type="ticket.created", ticket=ticket),
+        lambda: api_token_authenticate(raw),
+    ):
+        statements += [s for s in loads(call) if s.startswith("SELECT")]
+    tables = set(connection.introspection.table_names())
+    read = {name for s in statements for name in re.findall(r'"(\w+)"', s) if name in tables}
+    assert read, statements
+    assert read <= set(configcache.tracked_tables())
+
+
+def test_writes_by_any_means_are_seen(world: World) -> None:
+    contract = world.alpha.contract
+    assert covering(world) == contract
+    with connection.cursor() as cursor:  # raw SQL, bypassing the ORM and its signals
+        cursor.execute(
+            f"UPDATE {Contract._meta.db_table} SET status = 'terminated' WHERE id = %s",  # noqa: S608
+            [contract.pk],
+        )
+    assert covering(world) is None
+    Contract.objects.filter(pk=contract.pk).update(status="active")  # no signals either
+    assert covering(world) == contract
+
+
+def test_a_rolled_back_change_never_comes_back(world: World) -> None:
+    """The trap of a plain counter: a rolled-back bump and a later one take the same value,
+    and what the rolled-back transaction cached would be served as current."""
+    contract = world.alpha.contract
+    with transaction.atomic():
+        Contract.objects.filter(pk=contract.pk).update(status="terminated")
+        assert covering(world) is None  # cached inside the doomed transaction
+        transaction.set_rollback(True)
+    Contract.objects.filter(pk=contract.pk).update(number="C-renamed")  # another change
+    assert covering(world) == contract
+
+
+def test_without_a_generation_row_nothing_is_cached(world: World) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {configcache.GENERATION_TABLE}")  # noqa: S608
+    assert loads(lambda: covering(world))
+    assert loads(lambda: covering(world))
+    Contract.objects.filter(pk=world.alpha.contract.pk).update(number="C-2")
+    assert configcache.current_generation() is not None  # the next write brings it back
+
+
+def test_callers_get_their_own_copies(world: World) -> None:
+    _token, raw = api_token_create(user=world.agent1, name="t")
+    first = api_token_authenticate(raw)
+    first.user.full_name = "Changed in memory"
+    first.user.organisation.name = "Changed too"
+    again = api_token_authenticate(raw)
+    assert again.user.full_name == world.agent1.full_name
+    assert again.user.organisation.name == world.vendor.name
+
+
+def test_a_revoked_token_stops_at_once(world: World) -> None:
+    token, raw = api_token_create(user=world.agent1, name="t")
+    api_token_authenticate(raw)
+    ApiToken.objects.filter(pk=token.pk).update(revoked_at=dt.datetime.now(dt.UTC))
+    with pytest.raises(AccessBlocked):
+        api_token_authenticate(raw)
+
+
+def test_a_blocked_account_stops_at_once(world: World) -> None:
+    _token, raw = api_token_create(user=world.alpha.user, name="t")
+    api_token_authenticate(raw)
+    type(world.alpha.user).objects.filter(pk=world.alpha.user.pk).update(is_active=False)
+    with pytest.raises(AccessBlocked):
+        api_token_authenticate(raw)
+
+
+def test_recording_use_does_not_empty_the_cache(world: World) -> None:
+    token, raw = api_token_create(user=world.agent1, name="t")
+    with time_machine.travel(dt.datetime(2026, 3, 2, 10, 0, tzinfo=dt.UTC), tick=False):
+        api_token_authenticate(raw)
+        generation = configcache.current_generation()
+    with time_machine.travel(dt.datetime(2026, 3, 2, 10, 5, tzinfo=dt.UTC), tick=False):
+        api_token_authenticate(raw)
+        assert loads(lambda: api_token_authenticate(raw)) == []  # no second write a minute
+    token.refresh_from_db()
+    assert token.last_used_at == dt.datetime(2026, 3, 2, 10, 5, tzinfo=dt.UTC)
+    assert configcache.current_generation() == generation
+
+
+def test_webhook_subscriptions_follow_their_table(world: World) -> None:
+    ticket = Ticket(organisation=world.alpha.organisation)
+    assert subscriptions_for(event_type="ticket.created", ticket=ticket) == []
+    WebhookSubscription.objects.create(
+        name="crm", url="https://crm.example/hook", secret="s", events=["ticket.created"]
+    )
+    assert [s.name for s in subscriptions_for(event_type="ticket.created", ticket=ticket)] == [
+        "crm"
+    ]
+
+
+def test_every_tracked_table_has_its_triggers(db: None) -> None:
+    """Installed after migrate (and re-installed after flush or a rebuilt SQLite table)."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                "SELECT tgrelid::regclass::text FROM pg_trigger"
+                " WHERE tgname = 'core_config_changed'"
+            )
+            found = {row[0] for row in cursor.fetchall()}
+        else:
+            cursor.execute("SELECT tbl_name FROM sqlite_master WHERE type = 'trigger'")
+            found = {row[0] for row in cursor.fetchall()}
+    assert set(configcache.tracked_tables()) <= found
+
+
+def _database_url() -> str:
+    settings = connection.settings_dict
+    if connection.vendor == "sqlite":
+        return f"sqlite:///{settings['NAME']}"
+    return f"postgres://{settings['USER']}@{settings['HOST']}:{settings['PORT']}/{settings['NAME']}"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_change_committed_by_another_process_is_seen(world: World) -> None:
+    contract = world.alpha.contract
+    assert covering(world) == contract
+    script = (
+        "import django; django.setup();"
+        "from sladesk.accounts.models import Contract;"
+        f"Contract.objects.filter(pk={contract.pk}).update(status='terminated')"
+    )
+    environment = {
+        **os.environ,
+        "SLADESK_DATABASE_URL": _database_url(),
+        "DJANGO_SETTINGS_MODULE": "sladesk.settings",
+    }
+    command = [sys.executable, "-c", script]
+    subprocess.run(command, check=True, env=environment, timeout=60)  # noqa: S603  # our own
+    assert covering(world) is None
