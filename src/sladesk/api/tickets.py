@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.db.models import F
-from django.http import FileResponse, HttpRequest
+from django.http import FileResponse, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import File, Router
 from ninja.files import UploadedFile
@@ -13,6 +13,7 @@ from ninja.responses import Status
 
 from sladesk.api.auth import actor, writer
 from sladesk.api.pagination import keyset_page
+from sladesk.api.rendering import rows_response
 from sladesk.api.schemas import (
     AssignIn,
     AttachmentOut,
@@ -79,7 +80,7 @@ def list_tickets(
     order: str = "deadline",
     cursor: str | None = None,
     limit: int = 50,
-) -> dict[str, object]:
+) -> HttpResponse:
     """Visible tickets, next SLA deadline first (`order=newest` for the newest first)."""
     if order not in ORDERINGS:
         raise DomainError(_("Order by deadline or newest."), field="order")
@@ -106,7 +107,7 @@ def list_tickets(
         .values(*TicketOut.model_fields)
     )
     items, next_cursor = keyset_page(tickets, keys=ORDERINGS[order], cursor=cursor, limit=limit)
-    return {"items": items, "next_cursor": next_cursor}
+    return rows_response({"items": items, "next_cursor": next_cursor})
 
 
 @router.post("/tickets", response={201: TicketOut})

@@ -22,7 +22,6 @@ caller must not change a JSON value in place). A loader that raises caches nothi
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Callable, Hashable
 from typing import Any, TypeVar
 
@@ -30,6 +29,7 @@ import psycopg
 from django.apps import apps
 from django.db import connection, models
 from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.models.base import ModelState
 from psycopg import pq
 
 T = TypeVar("T")
@@ -105,10 +105,15 @@ def cached(key: Hashable, load: Callable[[], T]) -> T:
 
 def _copied(value: T) -> T:
     if isinstance(value, models.Model):
-        clone = copy.copy(value)  # a new _state with a copy of its related-objects cache
-        cache = clone._state.fields_cache
-        for name, related in cache.items():
-            cache[name] = _copied(related)
+        # What copy.copy() gives, without the pickling protocol it goes through: a new
+        # instance and state, and copies of the related instances cached on it.
+        clone = value.__class__.__new__(value.__class__)
+        clone.__dict__.update(value.__dict__)
+        state = clone._state = ModelState()
+        state.db, state.adding = value._state.db, value._state.adding
+        state.fields_cache = {
+            name: _copied(related) for name, related in value._state.fields_cache.items()
+        }
         return clone
     if isinstance(value, list):
         return [_copied(item) for item in value]  # type: ignore[return-value]
