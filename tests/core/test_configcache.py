@@ -31,10 +31,10 @@ from tests.conftest import World
 
 @pytest.fixture(autouse=True)
 def _empty_cache() -> Iterator[None]:
-    configcache._generation, configcache._entries = None, {}
+    configcache.clear()
     token_uses.clear()
     yield
-    configcache._generation, configcache._entries = None, {}
+    configcache.clear()
 
 
 def loads(call: Callable[[], Any]) -> list[str]:
@@ -99,6 +99,23 @@ def test_a_rolled_back_change_never_comes_back(world: World) -> None:
         transaction.set_rollback(True)
     Contract.objects.filter(pk=contract.pk).update(number="C-renamed")  # another change
     assert covering(world) == contract
+
+
+def test_a_load_overtaken_by_a_newer_generation_keeps_to_its_own(world: World) -> None:
+    """Another thread may move the cache to a newer generation while a load is under way."""
+    contract = world.alpha.contract
+
+    def number() -> str:
+        return str(Contract.objects.get(pk=contract.pk).number)
+
+    def overtaken() -> str:
+        value = number()
+        Contract.objects.filter(pk=contract.pk).update(number="C-newer")
+        configcache.cached(("another",), lambda: 1)  # what the other thread does meanwhile
+        return value
+
+    assert configcache.cached(("number",), overtaken) == contract.number
+    assert configcache.cached(("number",), number) == "C-newer"
 
 
 def test_without_a_generation_row_nothing_is_cached(world: World) -> None:

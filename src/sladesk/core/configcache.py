@@ -52,8 +52,10 @@ GENERATION_TABLE = "core_configgeneration"
 SEQUENCE = "core_configgeneration_seq"
 MAX_ENTRIES = 10_000  # per generation; beyond it, loads are served without being kept
 
-_generation: int | None = None
-_entries: dict[Hashable, Any] = {}
+# The generation whose entries this process keeps, and those entries: one tuple, replaced
+# whole, so that a thread still loading for an older generation stores into that
+# generation's dictionary and never into a newer one's.
+_store: tuple[int | None, dict[Hashable, Any]] = (None, {})
 
 
 def tracked_tables() -> dict[str, list[str] | None]:
@@ -88,18 +90,20 @@ def current_generation() -> int | None:
 
 def cached(key: Hashable, load: Callable[[], T]) -> T:
     """`load()`'s value for `key` as of the database's current configuration."""
-    global _generation, _entries
+    global _store
     generation = current_generation()
     if generation is None:
         return load()
-    if generation != _generation:
-        _generation, _entries = generation, {}
+    store = _store
+    if store[0] != generation:
+        store = _store = (generation, {})
+    entries = store[1]
     try:
-        value = _entries[key]
+        value = entries[key]
     except KeyError:
         value = load()
-        if len(_entries) < MAX_ENTRIES:
-            _entries[key] = value
+        if len(entries) < MAX_ENTRIES:
+            entries[key] = value
     return _copied(value)
 
 
@@ -169,6 +173,12 @@ def _sqlite(tables: dict[str, list[str] | None]) -> list[str]:
 
 def _update_of(columns: list[str] | None) -> str:
     return "UPDATE" if columns is None else "UPDATE OF " + ", ".join(columns)
+
+
+def clear() -> None:
+    """Forget every entry (tests start from an empty cache)."""
+    global _store
+    _store = (None, {})
 
 
 def on_post_migrate(using: str = "default", **_: Any) -> None:
