@@ -46,13 +46,12 @@ def _beyond(key: str, value: Any) -> Q:
     return Q(**{f"{name}__gt": value}) | Q(**{f"{name}__isnull": True})
 
 
-def keyset_page(
+def keyset_query(
     queryset: QuerySet[ModelT, Row], *, keys: list[str], cursor: str | None, limit: int
-) -> tuple[list[Row], str | None]:
-    """One page of `queryset` ordered by `keys` ("-field" descends and must not be null;
-    an ascending field may be null and sorts last; the last key must be unique, e.g. "id"),
-    and the cursor of the next page (None on the last page). Rows are the dicts of
-    `.values()`, holding every key."""
+) -> QuerySet[ModelT, Row]:
+    """`queryset` ordered by `keys` ("-field" descends and must not be null; an ascending
+    field may be null and sorts last; the last key must be unique, e.g. "id"), from the row
+    after `cursor`, one row more than `limit` (it tells whether a next page exists)."""
     if not 1 <= limit <= MAX_LIMIT:
         raise DomainError(
             _("The limit must be between 1 and %(max)d.") % {"max": MAX_LIMIT}, field="limit"
@@ -72,9 +71,14 @@ def keyset_page(
                 prefix &= _equal(name, value)
             after |= prefix & _beyond(key, values[position])
         ordered = ordered.filter(after)
-    items = list(ordered[: limit + 1])
-    if len(items) <= limit:
-        return items, None
-    items = items[:limit]
+    return ordered[: limit + 1]
+
+
+def keyset_result(rows: list[Row], *, keys: list[str], limit: int) -> tuple[list[Row], str | None]:
+    """The page among the rows of `keyset_query` (dicts of `.values()` holding every key),
+    and the cursor of the next page (None on the last page)."""
+    if len(rows) <= limit:
+        return rows, None
+    items = rows[:limit]
     last = items[-1]
-    return items, _encode([last[name] for name in names])
+    return items, _encode([last[key.lstrip("-")] for key in keys])

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
-from django.db.models import F
+from django.db.models import F, QuerySet
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import File, Router
@@ -12,7 +13,7 @@ from ninja.files import UploadedFile
 from ninja.responses import Status
 
 from sladesk.api.auth import actor, writer
-from sladesk.api.pagination import keyset_page
+from sladesk.api.pagination import keyset_query, keyset_result
 from sladesk.api.rendering import rows_response
 from sladesk.api.schemas import (
     AssignIn,
@@ -38,6 +39,7 @@ from sladesk.api.schemas import (
     WatcherIn,
 )
 from sladesk.core.errors import DomainError
+from sladesk.core.statements import rows_reused
 from sladesk.sla.models import SlaEvent
 from sladesk.sla.selectors import sla_events_of
 from sladesk.tickets import policy, selectors, services
@@ -99,14 +101,26 @@ def list_tickets(
         updated_from=updated_from,
         updated_to=updated_to,
     )
-    # Plain rows of what TicketOut shows, the line's level as a column rather than a joined
-    # SupportLine: no model instance per row.
-    tickets = (
-        selectors.ticket_list(user=actor(request), filters=filters, related=())
-        .annotate(line_level=F("line__level"))
-        .values(*TicketOut.model_fields)
-    )
-    items, next_cursor = keyset_page(tickets, keys=ORDERINGS[order], cursor=cursor, limit=limit)
+    user = actor(request)
+    keys = ORDERINGS[order]
+
+    def page() -> QuerySet[Ticket, dict[str, Any]]:
+        # Plain rows of what TicketOut shows, the line's level as a column rather than a
+        # joined SupportLine: no model instance per row.
+        tickets = (
+            selectors.ticket_list(user=user, filters=filters, related=())
+            .annotate(line_level=F("line__level"))
+            .values(*TicketOut.model_fields)
+        )
+        return keyset_query(tickets, keys=keys, cursor=cursor, limit=limit)
+
+    if cursor or filters.text:
+        rows = list(page())
+    else:
+        # A first page is what clients poll: its SQL is kept (the user, through the
+        # configuration cache's generation, and the filters are all it is made of).
+        rows = rows_reused(("ticket_list", user.pk, filters, order, limit), page)
+    items, next_cursor = keyset_result(rows, keys=keys, limit=limit)
     return rows_response({"items": items, "next_cursor": next_cursor})
 
 
