@@ -118,6 +118,17 @@ def test_a_load_overtaken_by_a_newer_generation_keeps_to_its_own(world: World) -
     assert configcache.cached(("number",), number) == "C-newer"
 
 
+def test_many_statements_never_crowd_out_configuration(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(configcache.LIMITS, "statements", 2)
+    for number in range(5):
+        configcache.cached(("query", number), lambda: None, kind="statements")
+    assert loads(lambda: covering(world))
+    assert loads(lambda: covering(world)) == []
+    assert loads(lambda: configcache.cached(("query", 4), first_line, kind="statements"))
+
+
 def test_without_a_generation_row_nothing_is_cached(world: World) -> None:
     with connection.cursor() as cursor:
         cursor.execute(f"DELETE FROM {configcache.GENERATION_TABLE}")  # noqa: S608

@@ -50,12 +50,15 @@ TRACKED: dict[str, tuple[str, ...]] = {
 }
 GENERATION_TABLE = "core_configgeneration"
 SEQUENCE = "core_configgeneration_seq"
-MAX_ENTRIES = 10_000  # per generation; beyond it, loads are served without being kept
+# How many entries each kind of entry may keep per generation; beyond it, loads are served
+# without being kept. Kinds are apart so that many of one (statements of varied queries)
+# never crowd out another (tokens, contracts).
+LIMITS = {"config": 10_000, "statements": 1_000}
 
-# The generation whose entries this process keeps, and those entries: one tuple, replaced
-# whole, so that a thread still loading for an older generation stores into that
+# Per kind, the generation whose entries this process keeps, and those entries: one tuple,
+# replaced whole, so that a thread still loading for an older generation stores into that
 # generation's dictionary and never into a newer one's.
-_store: tuple[int | None, dict[Hashable, Any]] = (None, {})
+_stores: dict[str, tuple[int | None, dict[Hashable, Any]]] = {}
 
 
 def tracked_tables() -> dict[str, list[str] | None]:
@@ -88,21 +91,20 @@ def current_generation() -> int | None:
     return None if value is None else int(value)
 
 
-def cached(key: Hashable, load: Callable[[], T]) -> T:
+def cached(key: Hashable, load: Callable[[], T], *, kind: str = "config") -> T:
     """`load()`'s value for `key` as of the database's current configuration."""
-    global _store
     generation = current_generation()
     if generation is None:
         return load()
-    store = _store
-    if store[0] != generation:
-        store = _store = (generation, {})
+    store = _stores.get(kind)
+    if store is None or store[0] != generation:
+        store = _stores[kind] = (generation, {})
     entries = store[1]
     try:
         value = entries[key]
     except KeyError:
         value = load()
-        if len(entries) < MAX_ENTRIES:
+        if len(entries) < LIMITS[kind]:
             entries[key] = value
     return _copied(value)
 
@@ -177,8 +179,7 @@ def _update_of(columns: list[str] | None) -> str:
 
 def clear() -> None:
     """Forget every entry (tests start from an empty cache)."""
-    global _store
-    _store = (None, {})
+    _stores.clear()
 
 
 def on_post_migrate(using: str = "default", **_: Any) -> None:

@@ -59,5 +59,5 @@ def statement_of(queryset: QuerySet[Any, Row]) -> Statement | None:
 def rows_reused(key: Hashable, build: Callable[[], QuerySet[Any, Row]]) -> list[Row]:
     """The rows of `build()`, whose SQL is kept under `key` (with the configuration's
     generation): `key` must name everything the SQL depends on besides tracked tables."""
-    statement = cached(("statement", key), lambda: statement_of(build()))
+    statement = cached(key, lambda: statement_of(build()), kind="statements")
     return statement.rows() if statement is not None else list(build())
