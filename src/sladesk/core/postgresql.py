@@ -30,7 +30,10 @@ def install_timestamp_loader(connection: BaseDatabaseWrapper, **_: Any) -> None:
                 value = dt.datetime.fromisoformat(str(data, "ascii"))
             except ValueError:
                 return super().load(data)
-            # As Django's loader does: the session's time zone is the connection's.
+            # As Django's loader does: the session's time zone is the connection's (which
+            # the parser has mostly given already, as the very same object).
+            if value.tzinfo is self.timezone:
+                return value
             return value.replace(tzinfo=self.timezone)
 
     oid = adapters.types["timestamptz"].oid
