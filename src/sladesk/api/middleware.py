@@ -42,6 +42,16 @@ def _carries_nul(request: HttpRequest) -> bool:
     return False
 
 
+def _count(bucket: str) -> int:
+    """One more request in `bucket`: one cache operation for all but a window's first."""
+    try:
+        return int(cache.incr(bucket))
+    except ValueError:  # the window's first request (or the bucket just expired)
+        if cache.add(bucket, 1, timeout=90):
+            return 1
+        return int(cache.incr(bucket))  # another process opened the window meanwhile
+
+
 class ApiMiddleware:
     def __init__(self, get_response: Handler) -> None:
         self.get_response = get_response
@@ -97,12 +107,7 @@ class ApiMiddleware:
                 (f"rl:who:{_owner(request)}:{window}", settings.SLADESK_API_RATE_PER_TOKEN)
             )
         for bucket, limit in buckets:
-            cache.add(bucket, 0, timeout=90)
-            try:
-                count = cache.incr(bucket)
-            except ValueError:  # expired between add and incr
-                cache.set(bucket, 1, timeout=90)
-                count = 1
+            count = _count(bucket)
             if count > limit:
                 response = problem_response(
                     429,
