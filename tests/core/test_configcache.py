@@ -11,6 +11,7 @@ import sys
 from collections.abc import Callable, Iterator
 from typing import Any
 
+import psycopg
 import pytest
 import time_machine
 from django.db import connection, transaction
@@ -227,3 +228,18 @@ def test_a_change_committed_by_another_process_is_seen(world: World) -> None:
     command = [sys.executable, "-c", script]
     subprocess.run(command, check=True, env=environment, timeout=60)  # noqa: S603  # our own
     assert covering(world) is None
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="a server to drop the link")
+@pytest.mark.django_db(transaction=True)
+def test_the_first_read_of_a_request_replaces_a_dropped_connection() -> None:
+    """It stands in for Django's health check (a `SELECT 1` before the request's first
+    query), so it must recover as that check would."""
+    assert connection.settings_dict["CONN_HEALTH_CHECKS"]
+    configcache.current_generation()
+    backend = connection.connection.info.backend_pid
+    with psycopg.connect(**connection.get_connection_params(), autocommit=True) as other:
+        other.execute("SELECT pg_terminate_backend(%s)", [backend])
+    connection.health_check_done = False  # type: ignore[attr-defined]  # a new request
+    assert configcache.current_generation() is not None
+    assert connection.connection.info.backend_pid != backend

@@ -27,7 +27,7 @@ from typing import Any, TypeVar
 
 import psycopg
 from django.apps import apps
-from django.db import connection, models
+from django.db import DatabaseError, connection, models
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models.base import ModelState
 from psycopg import pq
@@ -76,19 +76,39 @@ GENERATION_SQL = f"SELECT value FROM {GENERATION_TABLE} WHERE id = 1"  # noqa: S
 
 def current_generation() -> int | None:
     """The generation now, read on the bare driver connection: every cached read asks, and
-    Django's cursor machinery would cost several times the query itself."""
-    connection.close_if_health_check_failed()  # as Django does before a cursor
+    Django's cursor machinery would cost several times the query itself.
+
+    The first read of a request is also the connection's health check (Django would send
+    a `SELECT 1` of its own first): if it fails on a connection that turns out unusable,
+    the connection is replaced and the read made again."""
+    # (Attributes of Django's connection that its type stubs do not declare.)
+    checking = (
+        connection.connection is not None
+        and getattr(connection, "health_check_enabled", False)
+        and not getattr(connection, "health_check_done", True)
+    )
     connection.ensure_connection()
+    try:
+        value = _generation_read()
+    except DatabaseError:
+        if not checking or connection.is_usable():
+            raise
+        connection.close()
+        connection.ensure_connection()
+        value = _generation_read()
+    connection.health_check_done = True  # type: ignore[attr-defined]  # it has just worked
+    return None if value is None else int(value)
+
+
+def _generation_read() -> Any:
     with connection.wrap_database_errors:
         if connection.vendor == "postgresql":
             result = connection.connection.pgconn.exec_(GENERATION_SQL.encode())
             if result.status != pq.ExecStatus.TUPLES_OK:
-                raise psycopg.DatabaseError(result.get_error_message())
-            value = result.get_value(0, 0) if result.ntuples else None
-        else:
-            row = connection.connection.execute(GENERATION_SQL).fetchone()
-            value = None if row is None else row[0]
-    return None if value is None else int(value)
+                raise psycopg.OperationalError(result.get_error_message())
+            return result.get_value(0, 0) if result.ntuples else None
+        row = connection.connection.execute(GENERATION_SQL).fetchone()
+        return None if row is None else row[0]
 
 
 def cached(key: Hashable, load: Callable[[], T], *, kind: str = "config") -> T:
