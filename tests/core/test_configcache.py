@@ -27,6 +27,7 @@ from sladesk.sla.services import sla_install_examples, ticket_sla_prime
 from sladesk.tickets.models import Ticket
 from sladesk.webhooks.models import WebhookSubscription
 from sladesk.webhooks.services import subscriptions_for
+from tests.api.test_query_counts import client_for
 from tests.conftest import World
 
 
@@ -243,3 +244,45 @@ def test_the_first_read_of_a_request_replaces_a_dropped_connection() -> None:
     connection.health_check_done = False  # type: ignore[attr-defined]  # a new request
     assert configcache.current_generation() is not None
     assert connection.connection.info.backend_pid != backend
+
+
+def generation_reads(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    reads: list[int] = []
+    read = configcache._generation_read
+
+    def counted() -> Any:
+        reads.append(1)
+        return read()
+
+    monkeypatch.setattr(configcache, "_generation_read", counted)
+    return reads
+
+
+def test_a_request_reads_the_generation_once_until_it_writes(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    reads = generation_reads(monkeypatch)
+    configcache.on_request_started()  # what the request_started signal does
+    try:
+        assert covering(world) == world.alpha.contract
+        first_line()
+        assert len(reads) == 1
+        Contract.objects.filter(pk=world.alpha.contract.pk).update(status="terminated")
+        assert covering(world) is None  # its own change, at once
+        assert covering(world) is None
+        assert len(reads) == 3  # after a write, every read asks
+    finally:
+        configcache.on_request_finished()
+    first_line()
+    first_line()
+    assert len(reads) == 5  # outside a request, every read asks
+
+
+def test_an_api_request_reads_the_generation_once(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    client = client_for(world.agent1)
+    client.get("/api/v1/me")  # the token's first use is recorded
+    reads = generation_reads(monkeypatch)
+    assert client.get("/api/v1/tickets").status_code == 200  # the token and the page's SQL
+    assert len(reads) == 1

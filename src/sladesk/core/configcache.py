@@ -23,6 +23,7 @@ caller must not change a JSON value in place). A loader that raises caches nothi
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable
+from contextvars import ContextVar
 from typing import Any, TypeVar
 
 import psycopg
@@ -71,6 +72,45 @@ def tracked_tables() -> dict[str, list[str] | None]:
     return tables
 
 
+# Within a request, the generation is read once and reused until the request writes
+# anything: configuration as of the request's start, plus its own changes. A write may
+# change the generation, and may yet be rolled back, so after one every read asks again.
+_request: ContextVar[dict[str, Any] | None] = ContextVar("configcache_request", default=None)
+
+
+def _generation() -> int | None:
+    memo = _request.get()
+    if memo is None or memo.get("wrote"):  # outside a request, or after a write
+        return current_generation()
+    if "generation" not in memo:
+        memo["generation"] = current_generation()
+    return memo["generation"]
+
+
+def on_request_started(**_: Any) -> None:
+    _request.set({})
+
+
+def on_request_finished(**_: Any) -> None:
+    _request.set(None)
+
+
+def watch_writes(
+    execute: Callable[..., Any], sql: str, params: Any, many: bool, context: dict[str, Any]
+) -> Any:
+    """An execute wrapper on every connection: marks the request as having written when a
+    statement other than a SELECT goes out (savepoints and CTEs count: reuse is only lost)."""
+    memo = _request.get()
+    if memo is not None and (many or sql.lstrip()[:6].upper() != "SELECT"):
+        memo["wrote"] = True
+    return execute(sql, params, many, context)
+
+
+def on_connection_created(connection: BaseDatabaseWrapper, **_: Any) -> None:
+    if watch_writes not in connection.execute_wrappers:
+        connection.execute_wrappers.insert(0, watch_writes)
+
+
 GENERATION_SQL = f"SELECT value FROM {GENERATION_TABLE} WHERE id = 1"  # noqa: S608
 
 
@@ -113,7 +153,7 @@ def _generation_read() -> Any:
 
 def cached(key: Hashable, load: Callable[[], T], *, kind: str = "config") -> T:
     """`load()`'s value for `key` as of the database's current configuration."""
-    generation = current_generation()
+    generation = _generation()
     if generation is None:
         return load()
     store = _stores.get(kind)
