@@ -2,20 +2,31 @@
 
 from __future__ import annotations
 
+import copy
+import datetime as dt
+import json
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.db.models import F, QuerySet
+from django.test import RequestFactory
 from django.test.utils import CaptureQueriesContext
 
 from sladesk.accounts.choices import Role
 from sladesk.accounts.models import User
+from sladesk.api.tickets import list_tickets
 from sladesk.core import configcache
 from sladesk.core.statements import rows_reused, statement_of
 from sladesk.tickets.models import Ticket
-from sladesk.tickets.selectors import TicketFilters, ticket_list
+from sladesk.tickets.selectors import (
+    TicketFilters,
+    ticket_list,
+    ticket_visibility_of,
+    ticket_visible_queryset,
+)
 from tests.api.test_query_counts import client_for
 from tests.conftest import World
 
@@ -74,3 +85,59 @@ def test_a_demoted_specialist_sees_only_their_own_at_once(world: World) -> None:
     assert [item["id"] for item in listed] == [mine.pk]
     User.objects.filter(pk=specialist.pk).update(role=Role.CUSTOMER_USER)
     assert client.get("/api/v1/tickets").json()["items"] == []
+
+
+def _changed(value: object) -> object:
+    if isinstance(value, bool):
+        return not value
+    if isinstance(value, int):
+        return value + 1
+    if isinstance(value, str):
+        return value + "-changed"
+    if isinstance(value, dt.datetime):
+        return value + dt.timedelta(days=1)
+    return dt.datetime(2001, 2, 3, tzinfo=dt.UTC) if value is None else value
+
+
+def _visibility_sql(user: User) -> str:
+    try:
+        return str(ticket_visible_queryset(user=user).query)
+    except EmptyResultSet:
+        return "nothing"
+
+
+def test_the_visibility_key_names_all_the_rule_reads(world: World) -> None:
+    """The list's kept SQL is keyed by `ticket_visibility_of`: a field of the user outside
+    it must not change the SQL, or a user's stale SQL could serve another state."""
+    blocked = world.beta.user
+    blocked.blocked_reason = "contract_ended"
+    for user in (world.agent1, world.alpha.specialist, world.alpha.user, blocked):
+        keyed = set(ticket_visibility_of(user))
+        sql = _visibility_sql(user)
+        for field in User._meta.concrete_fields:
+            value = getattr(user, field.attname)
+            if field.primary_key or value in keyed:
+                continue
+            other = copy.copy(user)
+            setattr(other, field.attname, _changed(value))
+            assert _visibility_sql(other) == sql, field.name
+
+
+def test_a_stale_user_never_lends_its_sql_to_the_current_one(world: World) -> None:
+    """A request may hold the user as loaded before a change committed meanwhile: what it
+    keeps must not serve the user as they are now."""
+    world.ticket(world.alpha)  # the end user's
+    mine = world.ticket(world.alpha, requester_id=None)  # registered, then handed over
+    stale = User.objects.get(pk=world.alpha.specialist.pk)
+    User.objects.filter(pk=stale.pk).update(role=Role.CUSTOMER_USER)
+    current = User.objects.get(pk=stale.pk)
+    Ticket.objects.filter(pk=mine.pk).update(requester=current)
+
+    def listed(user: User) -> list[int]:
+        request = RequestFactory().get("/api/v1/tickets")
+        request.auth = user  # type: ignore[attr-defined]  # as ninja sets it
+        response = list_tickets(request)
+        return [item["id"] for item in json.loads(response.content)["items"]]
+
+    assert len(listed(stale)) == 2  # as a specialist: the organisation's
+    assert listed(current) == [mine.pk]

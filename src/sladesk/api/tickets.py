@@ -117,9 +117,9 @@ def list_tickets(
     if cursor or filters.text:
         rows = list(page())
     else:
-        # A first page is what clients poll: its SQL is kept (the user, through the
-        # configuration cache's generation, and the filters are all it is made of).
-        rows = rows_reused(("ticket_list", user.pk, filters, order, limit), page)
+        # A first page is what clients poll: its SQL is kept, under all it is made of.
+        visibility = selectors.ticket_visibility_of(user)
+        rows = rows_reused(("ticket_list", visibility, filters, order, limit), page)
     items, next_cursor = keyset_result(rows, keys=keys, limit=limit)
     return rows_response({"items": items, "next_cursor": next_cursor})
 

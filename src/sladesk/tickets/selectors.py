@@ -29,9 +29,16 @@ from sladesk.tickets.models import (
 from sladesk.tickets.replay import replay
 
 
+def ticket_visibility_of(user: User) -> tuple[object, ...]:
+    """Everything of `user` that `ticket_visible_queryset` reads: two users equal here see
+    the same tickets through the same SQL (a cache of that SQL is keyed by it)."""
+    return (user.pk, user.is_active, user.blocked_reason, user.role, user.organisation_id)
+
+
 def ticket_visible_queryset(*, user: User) -> QuerySet[Ticket]:
     """Tickets `user` may know exist: vendor staff all; a specialist their organisation's;
-    an end user those they requested or watch (within their organisation)."""
+    an end user those they requested or watch (within their organisation). What it reads
+    of `user` is listed in `ticket_visibility_of`."""
     tickets = Ticket.objects.all()
     if not user.is_active or user.is_blocked:
         return tickets.none()
