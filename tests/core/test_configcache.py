@@ -8,16 +8,18 @@ import os
 import re
 import subprocess
 import sys
+import threading
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import psycopg
 import pytest
 import time_machine
+from django.core.management import call_command
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
-from sladesk.accounts.models import ApiToken, Contract
+from sladesk.accounts.models import ApiToken, Contract, User
 from sladesk.accounts.selectors import contract_covering, customer_get, first_line
 from sladesk.accounts.services import _touched as token_uses
 from sladesk.accounts.services import api_token_authenticate, api_token_create
@@ -286,3 +288,51 @@ def test_an_api_request_reads_the_generation_once(
     reads = generation_reads(monkeypatch)
     assert client.get("/api/v1/tickets").status_code == 200  # the token and the page's SQL
     assert len(reads) == 1
+
+
+def _other_connection() -> psycopg.Connection[Any]:
+    return psycopg.connect(**connection.get_connection_params())
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks of a server")
+@pytest.mark.django_db(transaction=True)
+def test_two_writers_of_tracked_rows_do_not_deadlock(world: World) -> None:
+    """Each takes the generation row before its statement's own rows: the second writer
+    waits for the first instead of holding a row the first needs next."""
+    first_user, second_user = world.agent1.pk, world.agent2.pk
+    update = "UPDATE accounts_user SET full_name = %s WHERE id = %s"
+    with _other_connection() as first, _other_connection() as second:
+        first.execute(update, ["first", first_user])
+        waiting = threading.Thread(
+            target=lambda: (second.execute(update, ["second", second_user]), second.commit())
+        )
+        waiting.start()
+        waiting.join(timeout=0.5)  # it waits on the generation row, holding nothing
+        first.execute(update, ["first", second_user])  # a deadlock would fail here
+        first.commit()
+        waiting.join(timeout=30)
+    assert not waiting.is_alive()
+    assert User.objects.get(pk=second_user).full_name == "second"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_migrating_core_back_and_forth_keeps_writes_working(world: World) -> None:
+    call_command("migrate", "core", "0001", verbosity=0)
+    Contract.objects.filter(pk=world.alpha.contract.pk).update(number="C-without-cache")
+    call_command("migrate", "core", verbosity=0)
+    assert configcache.current_generation() is not None
+    assert covering(world).number == "C-without-cache"  # type: ignore[union-attr]
+    assert loads(lambda: covering(world)) == []
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's own refusal")
+@pytest.mark.django_db(transaction=True)
+def test_a_migration_may_change_a_watched_columns_type() -> None:
+    """PostgreSQL refuses to alter a column that a trigger names; migrate drops them first."""
+    configcache.drop_triggers(connection)  # what pre_migrate does
+    with connection.cursor() as cursor:
+        cursor.execute("ALTER TABLE accounts_user ALTER COLUMN full_name TYPE varchar(300)")
+        cursor.execute("ALTER TABLE accounts_user ALTER COLUMN full_name TYPE varchar(200)")
+    assert configcache.current_generation() is None  # no caching until they are back
+    configcache.install_triggers(connection)  # what post_migrate does
+    assert configcache.current_generation() is not None

@@ -1,7 +1,7 @@
 from django.apps import AppConfig
 from django.core.signals import request_finished, request_started
 from django.db.backends.signals import connection_created
-from django.db.models.signals import post_migrate
+from django.db.models.signals import post_migrate, pre_migrate
 
 
 class CoreConfig(AppConfig):
@@ -13,7 +13,10 @@ class CoreConfig(AppConfig):
         from sladesk.core import configcache
         from sladesk.core.postgresql import install_timestamp_loader
 
-        # Once per migrate or flush, after every app's tables exist.
+        # Once per migrate (or flush), before and after every app's migrations.
+        pre_migrate.connect(
+            configcache.on_pre_migrate, sender=self, dispatch_uid="core_config_drop"
+        )
         post_migrate.connect(
             configcache.on_post_migrate, sender=self, dispatch_uid="core_config_triggers"
         )

@@ -13,8 +13,10 @@ The number never repeats (a sequence on PostgreSQL, a random 64-bit number on SQ
 transaction that changes configuration, caches what it sees and rolls back leaves entries
 under a number that no later state can take. No row (a flushed database) means no caching.
 
-SQLite drops a table's triggers when a migration rebuilds the table, so the triggers are
-(re)installed after every `migrate` and `flush` (post_migrate), with a new generation.
+Migrations may rebuild a table without its triggers (SQLite) or change a column that a
+trigger names (PostgreSQL refuses), so the triggers are dropped before every `migrate`,
+with the generation row (no caching meanwhile), and installed again after it and after
+every `flush` (post_migrate), with a new generation.
 
 Cached values are shared by the process: `cached` hands out copies of model instances and
 of the related instances loaded with them (attribute values themselves are shared: a
@@ -109,6 +111,11 @@ def watch_writes(
 def on_connection_created(connection: BaseDatabaseWrapper, **_: Any) -> None:
     if watch_writes not in connection.execute_wrappers:
         connection.execute_wrappers.insert(0, watch_writes)
+    if connection.vendor != "sqlite":
+        # A new connection may reach a database restored from a backup or failed over to
+        # a replica, whose generations can repeat earlier ones: start afresh. (SQLite opens
+        # a connection per request; its file is not restored under a running server.)
+        clear()
 
 
 GENERATION_SQL = f"SELECT value FROM {GENERATION_TABLE} WHERE id = 1"  # noqa: S608
@@ -189,18 +196,44 @@ def _copied(value: T) -> T:
 
 
 def install_triggers(database: BaseDatabaseWrapper) -> None:
-    """Create (or re-create) the triggers on every tracked table and start a new generation."""
+    """After migrate or flush: create the triggers on every tracked table and start a new
+    generation (which also brings back the row that `drop_triggers` removed)."""
     existing = set(database.introspection.table_names())
     if GENERATION_TABLE not in existing:
-        return  # migrated backwards, or only partly
+        return  # core migrated backwards: `drop_triggers` has removed them
     tables = {t: columns for t, columns in tracked_tables().items() if t in existing}
-    statements = _postgresql(tables) if database.vendor == "postgresql" else _sqlite(tables)
+    quote = database.ops.quote_name
+    if database.vendor == "postgresql":
+        statements = _postgresql(tables, quote)
+    else:
+        statements = _sqlite(tables, quote)
     with database.cursor() as cursor:
         for statement in statements:
             cursor.execute(statement)
 
 
-def _postgresql(tables: dict[str, list[str] | None]) -> list[str]:
+def drop_triggers(database: BaseDatabaseWrapper) -> None:
+    """Before migrate. Migrations may change the type of a column that a trigger names
+    (PostgreSQL refuses), rebuild a table without its triggers (SQLite) or remove the
+    generation table (whose triggers would then fail every write). The generation row goes
+    too: nothing is cached until `install_triggers` runs, so a migration that stops half way
+    leaves caching off rather than stale."""
+    existing = set(database.introspection.table_names())
+    quote = database.ops.quote_name
+    with database.cursor() as cursor:
+        for table in tracked_tables():
+            if table not in existing:
+                continue
+            if database.vendor == "postgresql":
+                cursor.execute(f"DROP TRIGGER IF EXISTS core_config_changed ON {quote(table)}")
+                continue
+            for operation in SQLITE_OPERATIONS:
+                cursor.execute(f"DROP TRIGGER IF EXISTS {quote(_sqlite_trigger(table, operation))}")
+        if GENERATION_TABLE in existing:
+            cursor.execute(f"DELETE FROM {GENERATION_TABLE}")  # noqa: S608  # a constant
+
+
+def _postgresql(tables: dict[str, list[str] | None], quote: Callable[[str], str]) -> list[str]:
     # Constant names only: nothing here comes from input.
     bump = (
         f"INSERT INTO {GENERATION_TABLE} (id, value) VALUES (1, nextval('{SEQUENCE}'))"  # noqa: S608
@@ -210,36 +243,57 @@ def _postgresql(tables: dict[str, list[str] | None]) -> list[str]:
         "CREATE OR REPLACE FUNCTION core_config_changed() RETURNS trigger LANGUAGE plpgsql AS"
         f" $$ BEGIN {bump}; RETURN NULL; END $$"
     )
+    # BEFORE the statement: the generation row is locked ahead of the statement's own rows,
+    # always in that order, so two writers of tracked rows cannot deadlock over it.
     triggers = [
-        f"CREATE OR REPLACE TRIGGER core_config_changed AFTER INSERT OR {_update_of(columns)}"
-        f" OR DELETE OR TRUNCATE ON {table} FOR EACH STATEMENT"
-        " EXECUTE FUNCTION core_config_changed()"
+        f"CREATE OR REPLACE TRIGGER core_config_changed BEFORE INSERT"
+        f" OR {_update_of(columns, quote)} OR DELETE OR TRUNCATE ON {quote(table)}"
+        " FOR EACH STATEMENT EXECUTE FUNCTION core_config_changed()"
         for table, columns in tables.items()
     ]
     return [f"CREATE SEQUENCE IF NOT EXISTS {SEQUENCE}", function, *triggers, bump]
 
 
-def _sqlite(tables: dict[str, list[str] | None]) -> list[str]:
+SQLITE_OPERATIONS = ("insert", "update", "delete")
+
+
+def _sqlite_trigger(table: str, operation: str) -> str:
+    return f"core_config_{operation}_{table}"
+
+
+def _sqlite(tables: dict[str, list[str] | None], quote: Callable[[str], str]) -> list[str]:
     # No statement-level triggers in SQLite (and no TRUNCATE): one per row and operation.
-    bump = f"INSERT OR REPLACE INTO {GENERATION_TABLE} (id, value) VALUES (1, random())"  # noqa: S608
+    # An UPDATE, not INSERT OR REPLACE: a statement's own conflict clause (INSERT OR IGNORE)
+    # would override the trigger's and skip the bump.
+    bump = (
+        f"INSERT OR IGNORE INTO {GENERATION_TABLE} (id, value) VALUES (1, 0);"  # noqa: S608
+        f" UPDATE {GENERATION_TABLE} SET value = random() WHERE id = 1"
+    )
     statements = []
     for table, columns in tables.items():
-        for operation in ("INSERT", _update_of(columns), "DELETE"):
-            name = f"core_config_{operation.split()[0].lower()}_{table}"
+        for operation in SQLITE_OPERATIONS:
+            event = _update_of(columns, quote) if operation == "update" else operation.upper()
+            name = quote(_sqlite_trigger(table, operation))
             statements += [
                 f"DROP TRIGGER IF EXISTS {name}",  # its column list may be out of date
-                f"CREATE TRIGGER {name} AFTER {operation} ON {table} BEGIN {bump}; END",
+                f"CREATE TRIGGER {name} AFTER {event} ON {quote(table)} BEGIN {bump}; END",
             ]
-    return [*statements, bump]
+    return [*statements, *bump.split("; ")]
 
 
-def _update_of(columns: list[str] | None) -> str:
-    return "UPDATE" if columns is None else "UPDATE OF " + ", ".join(columns)
+def _update_of(columns: list[str] | None, quote: Callable[[str], str]) -> str:
+    return "UPDATE" if columns is None else "UPDATE OF " + ", ".join(map(quote, columns))
 
 
 def clear() -> None:
     """Forget every entry (tests start from an empty cache)."""
     _stores.clear()
+
+
+def on_pre_migrate(using: str = "default", **_: Any) -> None:
+    from django.db import connections
+
+    drop_triggers(connections[using])
 
 
 def on_post_migrate(using: str = "default", **_: Any) -> None:

@@ -16,7 +16,9 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 
 def install_timestamp_loader(connection: BaseDatabaseWrapper, **_: Any) -> None:
     """On a new PostgreSQL connection (the `connection_created` signal)."""
-    if connection.vendor != "postgresql":
+    if connection.vendor != "postgresql" or connection.timezone is not dt.UTC:
+        # Another zone (DATABASES' TIME_ZONE) may have daylight saving, whose repeated hour
+        # `replace()` below would not keep apart: Django's own loader then.
         return
     from django.db.backends.postgresql.psycopg_any import BaseTzLoader  # type: ignore[import-untyped]
     from psycopg import adapters
