@@ -7,6 +7,8 @@ from typing import Any
 import pytest
 from django.db import DataError, connection
 
+from sladesk.core.postgresql import IsoTimestampLoader
+
 pytestmark = pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's loader")
 
 LITERALS = [
@@ -53,4 +55,4 @@ def test_every_cursor_uses_the_connections_loader() -> None:
 
     with connection.cursor() as cursor:
         loader = cursor.cursor.adapters.get_loader(adapters.types["timestamptz"].oid, Format.TEXT)
-    assert loader.__name__ == "IsoTimestampLoader"  # Django registered none of its own
+    assert loader is IsoTimestampLoader  # Django registered none of its own

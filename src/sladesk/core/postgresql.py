@@ -12,31 +12,30 @@ import datetime as dt
 from typing import Any
 
 from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.backends.postgresql.psycopg_any import BaseTzLoader  # type: ignore[import-untyped]
+from psycopg import adapters
+
+
+class IsoTimestampLoader(BaseTzLoader):
+    # Django compares this with its connection's time zone before each cursor; the loader
+    # is installed only on connections in UTC.
+    timezone = dt.UTC
+
+    def load(self, data: Any) -> dt.datetime:
+        try:
+            value = dt.datetime.fromisoformat(str(data, "ascii"))
+        except ValueError:
+            return super().load(data)
+        # As Django's loader does: the session's time zone is the connection's (which the
+        # parser has mostly given already, as the very same object).
+        return value if value.tzinfo is dt.UTC else value.replace(tzinfo=dt.UTC)
 
 
 def install_timestamp_loader(connection: BaseDatabaseWrapper, **_: Any) -> None:
     """On a new PostgreSQL connection (the `connection_created` signal)."""
     if connection.vendor != "postgresql" or connection.timezone is not dt.UTC:
         # Another zone (DATABASES' TIME_ZONE) may have daylight saving, whose repeated hour
-        # `replace()` below would not keep apart: Django's own loader then.
+        # `replace()` would not keep apart: Django's own loader then.
         return
-    from django.db.backends.postgresql.psycopg_any import BaseTzLoader  # type: ignore[import-untyped]
-    from psycopg import adapters
-
-    class IsoTimestampLoader(BaseTzLoader):
-        # Django compares this with its connection's time zone before each cursor.
-        timezone = connection.timezone
-
-        def load(self, data: Any) -> dt.datetime:
-            try:
-                value = dt.datetime.fromisoformat(str(data, "ascii"))
-            except ValueError:
-                return super().load(data)
-            # As Django's loader does: the session's time zone is the connection's (which
-            # the parser has mostly given already, as the very same object).
-            if value.tzinfo is self.timezone:
-                return value
-            return value.replace(tzinfo=self.timezone)
-
     oid = adapters.types["timestamptz"].oid
     connection.connection.adapters.register_loader(oid, IsoTimestampLoader)
