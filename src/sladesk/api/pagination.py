@@ -5,15 +5,16 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import json
+from collections.abc import Callable, Hashable
 from typing import Any, TypeVar
 
 from django.db.models import F, Model, Q, QuerySet
 from django.utils.translation import gettext as _
 
 from sladesk.core.errors import DomainError
+from sladesk.core.statements import Row, rows_reused
 
 ModelT = TypeVar("ModelT", bound=Model)
-Row = dict[str, Any]
 MAX_LIMIT = 200
 
 
@@ -46,7 +47,34 @@ def _beyond(key: str, value: Any) -> Q:
     return Q(**{f"{name}__gt": value}) | Q(**{f"{name}__isnull": True})
 
 
-def keyset_query(
+def keyset_page(
+    build: Callable[[], QuerySet[ModelT, Row]],
+    *,
+    keys: list[str],
+    cursor: str | None,
+    limit: int,
+    reuse: Hashable | None = None,
+) -> tuple[list[Row], str | None]:
+    """One page of the `.values()` rows of `build()`, and the cursor of the next page (None
+    on the last page). A first page is what clients poll: given `reuse`, which must name
+    everything the queryset's SQL is made of, its SQL is kept and run again
+    (core/statements.py); the rows are read afresh every time."""
+
+    def page() -> QuerySet[ModelT, Row]:
+        return _keyset_query(build(), keys=keys, cursor=cursor, limit=limit)
+
+    if reuse is None or cursor:
+        rows = list(page())
+    else:
+        rows = rows_reused((reuse, tuple(keys), limit), page)
+    if len(rows) <= limit:
+        return rows, None
+    items = rows[:limit]
+    last = items[-1]
+    return items, _encode([last[key.lstrip("-")] for key in keys])
+
+
+def _keyset_query(
     queryset: QuerySet[ModelT, Row], *, keys: list[str], cursor: str | None, limit: int
 ) -> QuerySet[ModelT, Row]:
     """`queryset` ordered by `keys` ("-field" descends and must not be null; an ascending
@@ -72,13 +100,3 @@ def keyset_query(
             after |= prefix & _beyond(key, values[position])
         ordered = ordered.filter(after)
     return ordered[: limit + 1]
-
-
-def keyset_result(rows: list[Row], *, keys: list[str], limit: int) -> tuple[list[Row], str | None]:
-    """The page among the rows of `keyset_query` (dicts of `.values()` holding every key),
-    and the cursor of the next page (None on the last page)."""
-    if len(rows) <= limit:
-        return rows, None
-    items = rows[:limit]
-    last = items[-1]
-    return items, _encode([last[key.lstrip("-")] for key in keys])

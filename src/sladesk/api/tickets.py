@@ -13,7 +13,7 @@ from ninja.files import UploadedFile
 from ninja.responses import Status
 
 from sladesk.api.auth import actor, writer
-from sladesk.api.pagination import keyset_query, keyset_result
+from sladesk.api.pagination import keyset_page
 from sladesk.api.rendering import rows_response
 from sladesk.api.schemas import (
     AssignIn,
@@ -39,7 +39,6 @@ from sladesk.api.schemas import (
     WatcherIn,
 )
 from sladesk.core.errors import DomainError
-from sladesk.core.statements import rows_reused
 from sladesk.sla.models import SlaEvent
 from sladesk.sla.selectors import sla_events_of
 from sladesk.tickets import policy, selectors, services
@@ -102,25 +101,21 @@ def list_tickets(
         updated_to=updated_to,
     )
     user = actor(request)
-    keys = ORDERINGS[order]
 
-    def page() -> QuerySet[Ticket, dict[str, Any]]:
+    def tickets() -> QuerySet[Ticket, dict[str, Any]]:
         # Plain rows of what TicketOut shows, the line's level as a column rather than a
         # joined SupportLine: no model instance per row.
-        tickets = (
+        return (
             selectors.ticket_list(user=user, filters=filters, related=())
             .annotate(line_level=F("line__level"))
             .values(*TicketOut.model_fields)
         )
-        return keyset_query(tickets, keys=keys, cursor=cursor, limit=limit)
 
-    if cursor or filters.text:
-        rows = list(page())
-    else:
-        # A first page is what clients poll: its SQL is kept, under all it is made of.
-        visibility = selectors.ticket_visibility_of(user)
-        rows = rows_reused(("ticket_list", visibility, filters, order, limit), page)
-    items, next_cursor = keyset_result(rows, keys=keys, limit=limit)
+    # A first page's SQL is kept, unless it searches text (too varied to be worth keeping).
+    reuse = None if filters.text else ("tickets", selectors.ticket_visibility_of(user), filters)
+    items, next_cursor = keyset_page(
+        tickets, keys=ORDERINGS[order], cursor=cursor, limit=limit, reuse=reuse
+    )
     return rows_response({"items": items, "next_cursor": next_cursor})
 
 
