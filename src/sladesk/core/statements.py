@@ -61,5 +61,13 @@ def statement_of(queryset: QuerySet[Any, Row]) -> Statement | None:
 def rows_reused(key: Hashable, build: Callable[[], QuerySet[Any, Row]]) -> list[Row]:
     """The rows of `build()`, whose SQL is kept under `key` (with the configuration's
     generation): `key` must name everything the SQL depends on besides tracked tables."""
-    statement = cached(key, lambda: statement_of(build()), kind="statements")
-    return statement.rows() if statement is not None else list(build())
+    built: list[QuerySet[Any, Row]] = []  # what the first call builds, evaluated if not kept
+
+    def load() -> Statement | None:
+        built.append(build())
+        return statement_of(built[0])
+
+    statement = cached(key, load, kind="statements")
+    if statement is not None:
+        return statement.rows()
+    return list(built[0] if built else build())
