@@ -307,7 +307,14 @@ def test_two_writers_of_tracked_rows_do_not_deadlock(world: World) -> None:
             target=lambda: (second.execute(update, ["second", second_user]), second.commit())
         )
         waiting.start()
-        waiting.join(timeout=0.5)  # it waits on the generation row, holding nothing
+        # Until the server shows the second writer blocked by the first (no sleeping on a
+        # guess): with AFTER triggers it would hold its user's row by then.
+        blocked = "SELECT %s = ANY(pg_blocking_pids(%s))"
+        pids = [first.info.backend_pid, second.info.backend_pid]
+        with _other_connection() as observer:
+            observer.autocommit = True
+            while not observer.execute(blocked, pids).fetchone()[0]:  # type: ignore[index]
+                assert waiting.is_alive()
         first.execute(update, ["first", second_user])  # a deadlock would fail here
         first.commit()
         waiting.join(timeout=30)
