@@ -177,8 +177,9 @@ class SupportLine(models.Model):
 class Service(models.Model):
     """An application or system of a customer that the vendor supports."""
 
+    # Indexed as the first column of the unique name per organisation.
     organisation = models.ForeignKey(
-        Organisation, on_delete=models.CASCADE, related_name="services"
+        Organisation, on_delete=models.CASCADE, related_name="services", db_index=False
     )
     name = models.CharField(_("name"), max_length=200)
     description = models.TextField(_("description"), blank=True)

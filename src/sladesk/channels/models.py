@@ -68,7 +68,7 @@ class InboundMail(models.Model):
     size = models.PositiveIntegerField(_("size"))
     content_hash = models.CharField(max_length=64)
     message_id = models.CharField(_("Message-ID"), max_length=1000, blank=True)
-    sender = models.CharField(_("sender"), max_length=320, blank=True, db_index=True)
+    sender = models.CharField(_("sender"), max_length=320, blank=True)  # indexed with received_at
     subject = models.CharField(_("subject"), max_length=300, blank=True)
     status = models.CharField(
         _("status"), max_length=20, choices=InboundStatus.choices, default=InboundStatus.PENDING

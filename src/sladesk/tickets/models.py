@@ -44,8 +44,9 @@ class ClassificationScheme(models.Model):
 class TicketClass(models.Model):
     """One class (or category) of a scheme, with whose responsibility it is."""
 
+    # Indexed as the first column of the unique code per scheme.
     scheme = models.ForeignKey(
-        ClassificationScheme, on_delete=models.CASCADE, related_name="classes"
+        ClassificationScheme, on_delete=models.CASCADE, related_name="classes", db_index=False
     )
     code = models.CharField(_("code"), max_length=20)
     name = models.CharField(_("name"), max_length=200)
@@ -76,8 +77,9 @@ class TicketClass(models.Model):
 class Severity(models.Model):
     """A severity level within a class (e.g. C1 critical ... C4 not a product defect)."""
 
+    # Indexed as the first column of the unique level per class.
     ticket_class = models.ForeignKey(
-        TicketClass, on_delete=models.CASCADE, related_name="severities"
+        TicketClass, on_delete=models.CASCADE, related_name="severities", db_index=False
     )
     level = models.PositiveSmallIntegerField(_("level"))
     name = models.CharField(_("name"), max_length=200)
@@ -105,8 +107,12 @@ class Severity(models.Model):
 class PriorityMatrixCell(models.Model):
     """Priority for one impact x urgency pair of a scheme."""
 
+    # Indexed as the first column of the unique cell per scheme.
     scheme = models.ForeignKey(
-        ClassificationScheme, on_delete=models.CASCADE, related_name="priority_matrix"
+        ClassificationScheme,
+        on_delete=models.CASCADE,
+        related_name="priority_matrix",
+        db_index=False,
     )
     impact = models.CharField(_("impact"), max_length=10, choices=Level.choices)
     urgency = models.CharField(_("urgency"), max_length=10, choices=Level.choices)
@@ -167,6 +173,7 @@ class Ticket(models.Model):
         on_delete=models.PROTECT,
         related_name="tickets",
         verbose_name=_("organisation"),
+        db_index=False,  # ticket_org_status leads with it
     )
     contract = models.ForeignKey(
         "accounts.Contract",
@@ -241,6 +248,7 @@ class Ticket(models.Model):
         blank=True,
         related_name="assigned_tickets",
         verbose_name=_("assignee"),
+        db_index=False,  # ticket_assignee_status leads with it
     )
     watchers = models.ManyToManyField(
         settings.AUTH_USER_MODEL,
@@ -263,7 +271,7 @@ class Ticket(models.Model):
         blank=True,
         help_text=_("The case number at the external vendor (line 4)."),
     )
-    registered_at = models.DateTimeField(_("registered at"), db_index=True)
+    registered_at = models.DateTimeField(_("registered at"))
     first_response_at = models.DateTimeField(_("first response at"), null=True, blank=True)
     reproduced_at = models.DateTimeField(_("reproduced at"), null=True, blank=True)
     resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
@@ -272,21 +280,19 @@ class Ticket(models.Model):
     # SLA state cached from the clocks (sla.services.ticket_sla_refresh); recomputable
     # from the events at any time (DESIGN.md invariant 4).
     sla_state = models.CharField(
-        _("SLA state"), max_length=20, choices=TicketSlaState.choices, blank=True, db_index=True
+        _("SLA state"), max_length=20, choices=TicketSlaState.choices, blank=True
     )
-    sla_response_due_at = models.DateTimeField(
-        _("first response due"), null=True, blank=True, db_index=True
-    )
-    sla_resolution_due_at = models.DateTimeField(
-        _("resolution due"), null=True, blank=True, db_index=True
-    )
-    sla_next_due_at = models.DateTimeField(_("next deadline"), null=True, blank=True, db_index=True)
+    sla_response_due_at = models.DateTimeField(_("first response due"), null=True, blank=True)
+    sla_resolution_due_at = models.DateTimeField(_("resolution due"), null=True, blank=True)
+    sla_next_due_at = models.DateTimeField(_("next deadline"), null=True, blank=True)
     sla_next_check_at = models.DateTimeField(null=True, blank=True, db_index=True)
 
     class Meta:
         ordering = ["-registered_at"]
         verbose_name = _("ticket")
         verbose_name_plural = _("tickets")
+        # Each index costs every insert and every update that moves it; none repeats the
+        # leading columns of another (tests/core/test_indexes.py).
         indexes = [
             models.Index(fields=["organisation", "status"], name="ticket_org_status"),
             models.Index(fields=["status", "line"], name="ticket_status_line"),
@@ -300,6 +306,7 @@ class Ticket(models.Model):
             # Keyset pages in the two list orders: next deadline first, newest first.
             models.Index(fields=["sla_next_due_at", "id"], name="ticket_deadline_order"),
             models.Index(fields=["registered_at", "id"], name="ticket_registered_order"),
+            models.Index(fields=["sla_state"], name="ticket_sla_state"),
         ]
 
     def __str__(self) -> str:
@@ -315,7 +322,10 @@ class Ticket(models.Model):
 class Comment(models.Model):
     """A message in a ticket's conversation: a public reply, an internal note or a system line."""
 
-    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="comments")
+    # comment_ticket_time leads with the ticket: no index of its own.
+    ticket = models.ForeignKey(
+        Ticket, on_delete=models.CASCADE, related_name="comments", db_index=False
+    )
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
@@ -411,7 +421,10 @@ class ChangeProposal(models.Model):
 class TicketEvent(models.Model):
     """One append-only history entry: who changed what on a ticket, from what to what."""
 
-    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="events")
+    # event_ticket_time leads with the ticket: no index of its own.
+    ticket = models.ForeignKey(
+        Ticket, on_delete=models.CASCADE, related_name="events", db_index=False
+    )
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
