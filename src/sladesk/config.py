@@ -91,6 +91,7 @@ class Variable:
 
 VARIABLES = [
     Variable("SLADESK_DATABASE_URL", "sqlite:///./var/sladesk.sqlite3", "database as a URL"),
+    Variable("SLADESK_DATABASE_PREPARED", "true", "PostgreSQL: prepared statements"),
     Variable("SLADESK_DATA_DIR", "./var", "embedded database, secret key, uploaded files"),
     Variable("SLADESK_SECRET_KEY", "generated into ./var/secret_key", "Django secret key"),
     Variable("SLADESK_DEBUG", "false", "Django debug mode; never in production"),

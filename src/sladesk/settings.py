@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import cast
 
 import dj_database_url
 
@@ -95,6 +96,13 @@ def _database() -> dict[str, object]:
         database["TEST"] = {"NAME": str(Path(str(database["NAME"])).with_suffix(".test.sqlite3"))}
     else:
         database["CONN_HEALTH_CHECKS"] = True
+        if config.env_bool("SLADESK_DATABASE_PREPARED", default=True):
+            # Parameters bound by the server, and a statement prepared once a connection has
+            # run it twice: planning a ticket query (dozens of candidate indexes) costs more
+            # than running it. Off behind a pooler that cannot keep prepared statements
+            # across transactions (PgBouncer in transaction mode before 1.21).
+            options = cast(dict[str, object], database.get("OPTIONS") or {})  # the URL's, kept
+            database["OPTIONS"] = {**options, "server_side_binding": True, "prepare_threshold": 2}
     return database
 
 
