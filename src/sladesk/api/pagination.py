@@ -5,14 +5,15 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import json
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Mapping
 from typing import Any, TypeVar
 
+from django.core.exceptions import ValidationError
 from django.db.models import F, Model, Q, QuerySet
 from django.utils.translation import gettext as _
 
 from sladesk.core.errors import DomainError
-from sladesk.core.statements import Row, rows_reused
+from sladesk.core.statements import NOTHING_BOUND, Row, rows_reused
 
 ModelT = TypeVar("ModelT", bound=Model)
 MAX_LIMIT = 200
@@ -48,25 +49,27 @@ def _beyond(key: str, value: Any) -> Q:
 
 
 def keyset_page(
-    build: Callable[[], QuerySet[ModelT, Row]],
+    build: Callable[[Mapping[str, Any]], QuerySet[ModelT, Row]],
     *,
     keys: list[str],
     cursor: str | None,
     limit: int,
     reuse: Hashable | None = None,
+    values: Mapping[str, Any] = NOTHING_BOUND,
 ) -> tuple[list[Row], str | None]:
-    """One page of the `.values()` rows of `build()`, and the cursor of the next page (None
-    on the last page). A first page is what clients poll: given `reuse`, which must name
-    everything the queryset's SQL is made of, its SQL is kept and run again
-    (core/statements.py); the rows are read afresh every time."""
+    """One page of the `.values()` rows of `build(values)`, and the cursor of the next page
+    (None on the last page). A first page is what clients poll: given `reuse`, which must
+    name everything the queryset's SQL is made of besides `values`, its SQL is kept and run
+    again with the values of each request bound (core/statements.py); the rows are read
+    afresh every time."""
 
-    def page() -> QuerySet[ModelT, Row]:
-        return _keyset_query(build(), keys=keys, cursor=cursor, limit=limit)
+    def page(bound: Mapping[str, Any]) -> QuerySet[ModelT, Row]:
+        return _keyset_query(build(bound), keys=keys, cursor=cursor, limit=limit)
 
     if reuse is None or cursor:
-        rows = list(page())
+        rows = list(page(values))
     else:
-        rows = rows_reused((reuse, tuple(keys), limit), page)
+        rows = rows_reused((reuse, tuple(keys), limit), page, values)
     if len(rows) <= limit:
         return rows, None
     items = rows[:limit]
@@ -98,5 +101,9 @@ def _keyset_query(
             for name, value in zip(names[:position], values[:position], strict=True):
                 prefix &= _equal(name, value)
             after |= prefix & _beyond(key, values[position])
-        ordered = ordered.filter(after)
+        try:
+            ordered = ordered.filter(after)
+        except (ValidationError, ValueError, TypeError) as error:
+            # Decoded, but not values of these keys (a cursor made up or of another order).
+            raise DomainError(_("Invalid cursor."), field="cursor") from error
     return ordered[: limit + 1]

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
+from dataclasses import fields, replace
 from typing import Any
 
 from django.db.models import F, QuerySet
 from django.http import FileResponse, HttpRequest, HttpResponse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import File, Router
 from ninja.files import UploadedFile
@@ -49,6 +52,19 @@ router = Router(tags=["tickets"])
 ORDERINGS = {"deadline": ["sla_next_due_at", "id"], "newest": ["-registered_at", "-id"]}
 # What TicketOut reads beyond the ticket's own columns; joining more only costs planning time.
 TICKET_OUT_RELATED = ("line",)
+# The filters whose values a kept first page takes as parameters: all but the text query
+# (whose pages are not kept) and the order (part of the key).
+BOUND_FILTERS = tuple(
+    field.name for field in fields(selectors.TicketFilters) if field.name not in ("text", "order")
+)
+
+
+def _instant(value: dt.datetime | None) -> dt.datetime | None:
+    """A filter's instant; one given without an offset is read in the current time zone
+    (the signed-in user's, else the desk's), as Django would read it."""
+    if value is None or not timezone.is_naive(value):
+        return value
+    return timezone.make_aware(value)
 
 
 def _ticket(request: HttpRequest, ticket_id: int) -> Ticket:
@@ -95,26 +111,30 @@ def list_tickets(
         priority=priority,
         sla_state=sla_state,
         text=q[:200],
-        registered_from=registered_from,
-        registered_to=registered_to,
-        updated_from=updated_from,
-        updated_to=updated_to,
+        registered_from=_instant(registered_from),
+        registered_to=_instant(registered_to),
+        updated_from=_instant(updated_from),
+        updated_to=_instant(updated_to),
     )
     user = actor(request)
 
-    def tickets() -> QuerySet[Ticket, dict[str, Any]]:
+    def tickets(bound: Mapping[str, Any]) -> QuerySet[Ticket, dict[str, Any]]:
         # Plain rows of what TicketOut shows, the line's level as a column rather than a
         # joined SupportLine: no model instance per row.
         return (
-            selectors.ticket_list(user=user, filters=filters, related=())
+            selectors.ticket_list(user=user, filters=replace(filters, **bound), related=())
             .annotate(line_level=F("line__level"))
             .values(*TicketOut.model_fields)
         )
 
-    # A first page's SQL is kept, unless it searches text (too varied to be worth keeping).
-    reuse = None if filters.text else ("tickets", selectors.ticket_visibility_of(user), filters)
+    # A first page's SQL is kept for each set of filters in use, their values bound; not
+    # when it searches text (too varied to be worth keeping).
+    reuse = (
+        None if filters.text else ("tickets", selectors.ticket_visibility_of(user), filters.order)
+    )
+    values = {name: getattr(filters, name) for name in BOUND_FILTERS if getattr(filters, name)}
     items, next_cursor = keyset_page(
-        tickets, keys=ORDERINGS[order], cursor=cursor, limit=limit, reuse=reuse
+        tickets, keys=ORDERINGS[order], cursor=cursor, limit=limit, reuse=reuse, values=values
     )
     return rows_response({"items": items, "next_cursor": next_cursor})
 
