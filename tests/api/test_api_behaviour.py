@@ -3,6 +3,7 @@ rate limits, cursor pagination and the lifecycle as endpoints."""
 
 from __future__ import annotations
 
+import base64
 import json
 import threading
 
@@ -199,6 +200,46 @@ def test_cursor_pagination_walks_every_ticket_once_by_deadline(world: World) -> 
     assert sorted(seen) == sorted(Ticket.objects.values_list("number", flat=True))
     assert len(seen) == 7
     assert client.get("/api/v1/tickets", {"cursor": "garbage"}).status_code == 400
+
+
+@pytest.mark.parametrize(
+    "cursor",
+    [
+        ["a", "b"],  # not an instant, not an id
+        ["2026-01-01T00:00:00+00:00", "x"],
+        [{}, 1],
+        [None, [1]],
+    ],
+)
+def test_a_made_up_cursor_is_refused(world: World, cursor: list[object]) -> None:
+    forged = base64.urlsafe_b64encode(json.dumps(cursor).encode()).decode()
+    response = client_for(world.agent1).get("/api/v1/tickets", {"cursor": forged})
+    assert response.status_code == 400
+    assert response["Content-Type"] == "application/problem+json"
+    assert response.json()["errors"] == [{"field": "cursor", "message": "Invalid cursor."}]
+
+
+def test_numbers_no_column_holds_are_refused_not_failed_on(world: World) -> None:
+    huge = 10**30
+    client = client_for(world.agent1)
+    assert client.get("/api/v1/tickets", {"organisation_id": huge}).status_code in {200, 400}
+    assert client.get(f"/api/v1/tickets/{huge}").status_code in {400, 404}
+    created = post(
+        client, "/api/v1/tickets", {"title": "x", "organisation_id": huge, "channel": "phone"}
+    )
+    assert created.status_code in {400, 404}
+    assert created["Content-Type"] == "application/problem+json"
+    assert not Ticket.objects.exists()
+
+
+def test_a_refused_administrator_call_does_not_tell_which_ids_exist(world: World) -> None:
+    client = client_for(world.agent1)
+    payload = {"email": "new@alpha.example", "full_name": "New", "role": "customer_user"}
+    for organisation_id in (world.alpha.organisation.pk, 999_999):
+        response = post(
+            client, "/api/v1/admin/users", {**payload, "organisation_id": organisation_id}
+        )
+        assert response.status_code == 403
 
 
 def test_the_whole_lifecycle_through_the_api(world: World) -> None:

@@ -7,6 +7,7 @@ import re
 
 import pytest
 import time_machine
+from django.conf import LazySettings
 from django.utils import timezone
 
 from sladesk.core.errors import Conflict, DomainError, NotFound, PermissionDenied
@@ -310,3 +311,11 @@ def test_attachments_get_safe_names_sniffed_types_and_a_size_limit(
 )
 def test_safe_filename(given: str, expected: str) -> None:
     assert safe_filename(given) == expected
+
+
+def test_an_upload_is_read_no_further_than_the_limit_needs(settings: LazySettings) -> None:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    settings.SLADESK_ATTACHMENT_MAX_BYTES = 4
+    upload = services.Upload.read(SimpleUploadedFile("big.bin", b"0123456789"))
+    assert (upload.filename, upload.content) == ("big.bin", b"01234")  # refused when stored

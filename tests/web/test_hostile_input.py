@@ -23,6 +23,7 @@ HOSTILE = [
     "SD-2026-99999999",
     " ",
     "٣",  # a digit, but not an ASCII one
+    "²",  # a digit to str.isdigit(), not to int()
 ]
 
 

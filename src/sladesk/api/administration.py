@@ -247,9 +247,10 @@ def users(request: HttpRequest) -> QuerySet[User]:
 
 @router.post("/admin/users", response={201: UserOut})
 def create_user(request: HttpRequest, payload: UserIn) -> Status[User]:
+    actor = admin(request)  # before any lookup: a refusal must not tell which ids exist
     organisation = get_or_404(Organisation.objects.all(), payload.organisation_id)
     data = AccountData(**payload.model_dump(exclude={"organisation_id"}))
-    return Status(201, account_create(actor=admin(request), organisation=organisation, data=data))
+    return Status(201, account_create(actor=actor, organisation=organisation, data=data))
 
 
 @router.get("/admin/lines", response=list[LineOut])

@@ -5,12 +5,21 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from sladesk.core.errors import DomainError
 
 PROBLEM_TYPE = "https://sladesk.example/problems/"
+TITLES = {
+    "invalid": gettext_lazy("Invalid"),
+    "not_found": gettext_lazy("Not found"),
+    "forbidden": gettext_lazy("Forbidden"),
+    "conflict": gettext_lazy("Conflict"),
+    "account_blocked": gettext_lazy("Account blocked"),
+}
 
 
 def problem(
@@ -45,7 +54,7 @@ def install(api: NinjaAPI) -> None:
             request,
             status=error.status_code,
             code=error.code,
-            title=error.code.replace("_", " ").capitalize(),
+            title=str(TITLES.get(error.code, error.code)),
             detail=error.message,
             errors=errors,
         )
@@ -64,8 +73,8 @@ def install(api: NinjaAPI) -> None:
             request,
             status=422,
             code="validation",
-            title="Invalid request",
-            detail="The request does not match the schema.",
+            title=_("Invalid request"),
+            detail=_("The request does not match the schema."),
             errors=errors,
         )
 
@@ -76,8 +85,8 @@ def install(api: NinjaAPI) -> None:
             request,
             status=401,
             code="unauthenticated",
-            title="Unauthenticated",
-            detail="Send `Authorization: Bearer <token>`.",
+            title=_("Unauthenticated"),
+            detail=_("Send `Authorization: Bearer <token>`."),
         )
 
     @api.exception_handler(HttpError)
@@ -87,6 +96,19 @@ def install(api: NinjaAPI) -> None:
             request,
             status=error.status_code,
             code="http",
-            title="Error",
+            title=_("Error"),
             detail=str(error),
+        )
+
+    @api.exception_handler(OverflowError)
+    def number_out_of_range(request: HttpRequest, error: OverflowError) -> HttpResponse:
+        # A number no column can hold (SQLite refuses it as it binds the query); a service
+        # that was writing rolls back with its transaction.
+        return problem(
+            api,
+            request,
+            status=400,
+            code="invalid",
+            title=str(TITLES["invalid"]),
+            detail=_("A number in the request is out of range."),
         )

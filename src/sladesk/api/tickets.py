@@ -325,7 +325,7 @@ def list_attachments(request: HttpRequest, ticket_id: int) -> list[Attachment]:
 def upload_attachments(
     request: HttpRequest, ticket_id: int, files: File[list[UploadedFile]]
 ) -> Status[list[Attachment]]:
-    uploads = [services.Upload(filename=f.name or "", content=f.read()) for f in files]
+    uploads = [services.Upload.read(f) for f in files]
     return Status(
         201, services.ticket_attach(actor=writer(request), ticket_id=ticket_id, uploads=uploads)
     )

@@ -61,7 +61,4 @@ def redirect_back(request: HttpRequest, fallback: str, **kwargs: Any) -> HttpRes
 
 
 def uploads_of(request: HttpRequest, field: str = "attachments") -> list[Upload]:
-    return [
-        Upload(filename=upload.name or "", content=upload.read())
-        for upload in request.FILES.getlist(field)
-    ]
+    return [Upload.read(upload) for upload in request.FILES.getlist(field)]

@@ -156,7 +156,9 @@ def _agents() -> list[tuple[Any, Any]]:
 def ticket_bulk(request: HttpRequest) -> HttpResponseBase:
     """Assign, unassign, resolve, close or cancel the selected tickets of a queue."""
     user = actor_of(request)
-    ticket_ids = [int(v) for v in request.POST.getlist("tickets") if v.isdigit()]
+    # Ids only: ASCII digits (int() would refuse "²") of a length a column can hold.
+    chosen = request.POST.getlist("tickets")
+    ticket_ids = [int(v) for v in chosen if v.isascii() and v.isdigit() and len(v) < 19]
     form = BulkForm(request.POST, ticket_ids=ticket_ids, agents=_agents())
     if not form.is_valid():
         messages.error(request, _("Select tickets and an action."))

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import filetype
 from django.conf import settings
-from django.core.files.base import ContentFile
+from django.core.files.base import ContentFile, File
 from django.db import transaction
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
@@ -30,6 +30,13 @@ class Upload:
 
     filename: str
     content: bytes
+
+    @classmethod
+    def read(cls, file: File) -> Upload:
+        """An uploaded file, read no further than one byte beyond the attachment limit
+        (which `_store_attachment` then refuses): a huge upload never fills the memory."""
+        limit = settings.SLADESK_ATTACHMENT_MAX_BYTES
+        return cls(filename=file.name or "", content=file.read(limit + 1))
 
 
 UNSAFE_NAME_CHARACTERS = re.compile(r"[^\w.\- ()\[\]+]", re.UNICODE)
