@@ -6,16 +6,15 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-import time
 from collections.abc import Callable
 
 from django.conf import settings
-from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 
 from sladesk.api.models import IdempotencyRecord
+from sladesk.core import ratelimit
 
 API_PREFIX = "/api/"
 PROBLEM_TYPE = "https://sladesk.example/problems/"
@@ -40,16 +39,6 @@ def _carries_nul(request: HttpRequest) -> bool:
     if request.content_type == "application/json":
         return b"\\u0000" in request.body or b"\x00" in request.body
     return False
-
-
-def _count(bucket: str) -> int:
-    """One more request in `bucket`: one cache operation for all but a window's first."""
-    try:
-        return int(cache.incr(bucket))
-    except ValueError:  # the window's first request (or the bucket just expired)
-        if cache.add(bucket, 1, timeout=90):
-            return 1
-        return int(cache.incr(bucket))  # another process opened the window meanwhile
 
 
 class ApiMiddleware:
@@ -94,28 +83,18 @@ class ApiMiddleware:
 
     def _rate_limited(self, request: HttpRequest) -> HttpResponse | None:
         """Fixed one-minute windows per credentials and per client address."""
-        window = int(time.time() // 60)
-        retry_after = 60 - int(time.time() % 60)
-        buckets = [
-            (
-                f"rl:ip:{request.META.get('REMOTE_ADDR', '')}:{window}",
-                settings.SLADESK_API_RATE_PER_IP,
-            ),
-        ]
+        buckets = [(f"ip:{request.META.get('REMOTE_ADDR', '')}", settings.SLADESK_API_RATE_PER_IP)]
         if request.headers.get("Authorization") or request.COOKIES.get("sessionid"):
-            buckets.append(
-                (f"rl:who:{_owner(request)}:{window}", settings.SLADESK_API_RATE_PER_TOKEN)
-            )
+            buckets.append((f"who:{_owner(request)}", settings.SLADESK_API_RATE_PER_TOKEN))
         for bucket, limit in buckets:
-            count = _count(bucket)
-            if count > limit:
+            if ratelimit.hit(bucket, window=60) > limit:
                 response = problem_response(
                     429,
                     "rate_limited",
                     _("Too many requests"),
                     _("Slow down: at most %(limit)d requests a minute.") % {"limit": limit},
                 )
-                response["Retry-After"] = str(retry_after)
+                response["Retry-After"] = str(ratelimit.seconds_left(60))
                 return response
         return None
 

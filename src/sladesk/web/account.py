@@ -7,7 +7,8 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.contrib.auth.forms import PasswordResetForm
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
 from django.utils import translation
@@ -15,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from sladesk.accounts import selectors as account_selectors
+from sladesk.accounts import signin
 from sladesk.accounts.self_service import api_token_revoke, user_set_preferences
 from sladesk.accounts.services import api_token_create
 from sladesk.core.errors import DomainError
@@ -27,6 +29,17 @@ class PasswordResetView(auth_views.PasswordResetView):
     email_template_name = "web/password_reset_email.txt"
     subject_template_name = "web/password_reset_subject.txt"
     success_url = reverse_lazy("web:password_reset_done")
+
+    def form_valid(self, form: PasswordResetForm) -> HttpResponse:
+        email = form.cleaned_data["email"]
+        refusal = signin.password_reset_refusal(self.request, email)
+        if refusal:
+            form.add_error(None, refusal)
+            return self.form_invalid(form)
+        if not signin.password_reset_mail_allowed(self.request, email):
+            # As if sent: the page never tells which addresses have an account.
+            return HttpResponseRedirect(self.get_success_url())
+        return super().form_valid(form)
 
 
 class PasswordResetDoneView(auth_views.PasswordResetDoneView):

@@ -5,18 +5,41 @@ from typing import Any
 
 from django import forms
 from django.conf import settings
+from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.forms import AuthenticationForm
 from django.forms.utils import flatatt
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 
+from sladesk.accounts import signin
 from sladesk.accounts.models import ApiToken, User
 from sladesk.accounts.selectors import account_access_denial
 from sladesk.tickets.choices import Level, Priority
 
 
-class LoginForm(AuthenticationForm):
+class ThrottledSignIn(AuthenticationForm):
+    """Sign-in that stops answering password guesses once too many failed (accounts/signin.py)."""
+
+    def clean(self) -> dict[str, Any]:
+        account = str(self.data.get("username", ""))
+        if self.request is not None:
+            refusal = signin.sign_in_refusal(self.request, account)
+            if refusal:
+                raise forms.ValidationError(refusal, code="throttled")
+        try:
+            return super().clean()
+        except forms.ValidationError:
+            if self.request is not None:
+                signin.sign_in_failed(self.request, account)
+            raise
+
+
+class AdminLoginForm(ThrottledSignIn, AdminAuthenticationForm):
+    """The admin site's sign-in, under the same limits."""
+
+
+class LoginForm(ThrottledSignIn):
     """Sign-in that tells a blocked customer why (their contract), not just "invalid"."""
 
     username = forms.EmailField(

@@ -1,0 +1,83 @@
+"""Guessing passwords and asking for reset mail stop at their limits, per account and per
+client address, and start again when the window has passed."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+
+import pytest
+import time_machine
+from django.core import mail
+from django.test import Client
+
+from sladesk.accounts import signin
+from tests.conftest import PASSWORD, World
+
+START = dt.datetime(2026, 3, 2, 9, 0, 30, tzinfo=dt.UTC)
+
+
+@pytest.fixture
+def frozen() -> Iterator[time_machine.Coordinates]:
+    with time_machine.travel(START, tick=False) as traveller:
+        yield traveller
+
+
+def sign_in(client: Client, email: str, password: str, path: str = "/login/") -> bool:
+    response = client.post(path, {"username": email, "password": password})
+    return response.status_code == 302
+
+
+def test_an_account_under_guessing_is_refused_even_the_right_password_for_a_while(
+    world: World, frozen: time_machine.Coordinates
+) -> None:
+    email = world.agent1.email
+    most = signin.SIGN_IN_FAILURES[1].most
+    for _attempt in range(most):
+        assert not sign_in(Client(), email, "wrong")
+    refused = Client().post("/login/", {"username": email.upper(), "password": PASSWORD})
+    assert refused.status_code == 200
+    assert "Too many attempts" in refused.content.decode()
+    # Others sign in meanwhile from the same address.
+    assert sign_in(Client(), world.agent2.email, PASSWORD)
+    frozen.shift(dt.timedelta(minutes=15))
+    assert sign_in(Client(), email, PASSWORD)
+
+
+def test_one_address_guessing_many_accounts_is_stopped(
+    world: World, frozen: time_machine.Coordinates
+) -> None:
+    most = signin.SIGN_IN_FAILURES[0].most
+    for attempt in range(most):
+        assert not sign_in(Client(), f"nobody{attempt}@nowhere.example", "wrong")
+    assert not sign_in(Client(), world.agent2.email, PASSWORD)
+    other = Client(REMOTE_ADDR="192.0.2.7")
+    assert sign_in(other, world.agent2.email, PASSWORD)
+
+
+def test_the_admin_sign_in_has_the_same_limits(
+    world: World, frozen: time_machine.Coordinates
+) -> None:
+    for _attempt in range(signin.SIGN_IN_FAILURES[1].most):
+        assert not sign_in(Client(), world.admin.email, "wrong", "/admin/login/")
+    assert not sign_in(Client(), world.admin.email, PASSWORD, "/admin/login/")
+    frozen.shift(dt.timedelta(minutes=15))
+    assert sign_in(Client(), world.admin.email, PASSWORD, "/admin/login/")
+
+
+def test_reset_mail_stops_at_its_limits_without_telling_who_exists(
+    world: World, frozen: time_machine.Coordinates
+) -> None:
+    email = world.alpha.user.email
+    for _attempt in range(signin.PASSWORD_RESETS_OF_ACCOUNT.most + 2):
+        response = Client().post("/password-reset/", {"email": email})
+        assert response.status_code == 302  # the same page whether sent or not
+    assert len(mail.outbox) == signin.PASSWORD_RESETS_OF_ACCOUNT.most
+    for _attempt in range(signin.PASSWORD_RESETS_BY_ADDRESS.most - 5):
+        Client().post("/password-reset/", {"email": "someone@nowhere.example"})
+    refused = Client().post("/password-reset/", {"email": world.alpha.specialist.email})
+    assert refused.status_code == 200
+    assert "Too many attempts" in refused.content.decode()
+    frozen.shift(dt.timedelta(hours=1))
+    assert Client().post("/password-reset/", {"email": email}).status_code == 302
+    assert len(mail.outbox) == signin.PASSWORD_RESETS_OF_ACCOUNT.most + 1
