@@ -8,7 +8,9 @@ import threading
 
 import pytest
 import time_machine
+from django.conf import LazySettings
 from django.db import connection, connections
+from django.utils import timezone
 
 from sladesk.tickets import services
 from sladesk.tickets.models import Ticket, TicketNumberSequence
@@ -60,3 +62,14 @@ def test_a_new_years_sequence_continues_after_numbers_already_issued(world: Worl
     with time_machine.travel(dt.datetime(2031, 6, 1, 12, tzinfo=dt.UTC), tick=False):
         ticket = world.ticket(world.alpha)
     assert ticket.number == "SD-2031-000042"
+
+
+def test_the_year_of_a_number_is_the_desks_whatever_zone_the_actor_is_in(
+    world: World, settings: LazySettings
+) -> None:
+    settings.TIME_ZONE = "Europe/Moscow"
+    # Half past midnight on New Year's Day in Moscow is still the old year in London.
+    eve = dt.datetime(2030, 12, 31, 21, 30, tzinfo=dt.UTC)
+    with time_machine.travel(eve, tick=False), timezone.override("Europe/London"):
+        ticket = world.ticket(world.alpha)
+    assert ticket.number.startswith("SD-2031-")

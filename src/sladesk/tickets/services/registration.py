@@ -43,9 +43,10 @@ class TicketRegistration:
 
 
 def next_ticket_number() -> str:
-    """Issue the next `PREFIX-YEAR-NNNNNN` (see tickets.numbering)."""
+    """Issue the next `PREFIX-YEAR-NNNNNN` (see tickets.numbering). The year is the desk's
+    (SLADESK_TIME_ZONE), whoever registers: not the acting user's own zone."""
     prefix = settings.SLADESK_TICKET_PREFIX
-    year = timezone.localtime(clock.now()).year
+    year = timezone.localtime(clock.now(), timezone.get_default_timezone()).year
     return f"{prefix}-{year}-{next_number_value(prefix, year):06d}"
 
 
