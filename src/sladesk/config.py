@@ -1,4 +1,6 @@
-"""Reads the process environment: the one place that knows the `SLADESK_*` variables.
+"""Reads the process environment: the `SLADESK_*` variables, parsed or refused with a
+message that names the variable (the README's configuration table documents every one;
+a test checks that it names each that the code reads).
 
 Pure Python (no Django import) so that the CLI can consult it before Django starts.
 """
@@ -7,7 +9,6 @@ from __future__ import annotations
 
 import os
 import secrets
-from dataclasses import dataclass
 from pathlib import Path
 
 
@@ -39,6 +40,16 @@ def env_int(name: str, default: int) -> int:
         return int(raw)
     except ValueError:
         raise ConfigurationError(f"{name} must be an integer; got {raw!r}") from None
+
+
+def env_choice(name: str, default: str, choices: tuple[str, ...]) -> str:
+    raw = os.environ.get(name)
+    if raw is None or not raw.strip():
+        return default
+    value = raw.strip().lower()
+    if value not in choices:
+        raise ConfigurationError(f"{name} must be one of {', '.join(choices)}; got {raw!r}")
+    return value
 
 
 def env_list(name: str, default: list[str]) -> list[str]:
@@ -78,41 +89,3 @@ def secret_key() -> str:
     with os.fdopen(descriptor, "w") as handle:
         handle.write(key)
     return key
-
-
-@dataclass(frozen=True)
-class Variable:
-    """One documented environment variable (the README's configuration table mirrors these)."""
-
-    name: str
-    default: str
-    meaning: str
-
-
-VARIABLES = [
-    Variable("SLADESK_DATABASE_URL", "sqlite:///./var/sladesk.sqlite3", "database as a URL"),
-    Variable("SLADESK_DATABASE_PREPARED", "true", "PostgreSQL: prepared statements"),
-    Variable("SLADESK_DATA_DIR", "./var", "embedded database, secret key, uploaded files"),
-    Variable("SLADESK_SECRET_KEY", "generated into ./var/secret_key", "Django secret key"),
-    Variable("SLADESK_DEBUG", "false", "Django debug mode; never in production"),
-    Variable("SLADESK_ALLOWED_HOSTS", "localhost,127.0.0.1", "comma-separated host names"),
-    Variable("SLADESK_TIME_ZONE", "Europe/Moscow", "default zone for display and new users"),
-    Variable("SLADESK_LANGUAGE", "en", "default interface language (en, ru)"),
-    Variable("SLADESK_TICKET_PREFIX", "SD", "prefix of ticket numbers (SD-2026-000123)"),
-    Variable("SLADESK_ATTACHMENT_MAX_BYTES", "26214400", "largest accepted attachment"),
-    Variable("SLADESK_TASK_BACKEND", "database", "`database` (django-tasks-db) or `immediate`"),
-    Variable("SLADESK_REDIS_URL", "", "Redis for the shared cache (rate limits across processes)"),
-    Variable("SLADESK_API_RATE_PER_TOKEN", "1200", "API requests a minute per token or session"),
-    Variable("SLADESK_API_RATE_PER_IP", "2400", "API requests a minute per client address"),
-    Variable("SLADESK_MAIL_FROM", "support@localhost", "the desk's sender address"),
-    Variable("SLADESK_MAIL_DOMAIN", "domain of SLADESK_MAIL_FROM", "domain of our Message-IDs"),
-    Variable("SLADESK_MAIL_MAX_BYTES", "41943040", "largest inbound message parsed"),
-    Variable("SLADESK_MAIL_PARSE_SECONDS", "30", "time limit for parsing one message"),
-    Variable("SLADESK_MAIL_RATE_PER_SENDER", "30", "inbound messages an hour per sender"),
-    Variable("SLADESK_MAIL_AUTO_REPLY_WINDOW", "3600", "seconds between acknowledgements"),
-    Variable("SLADESK_MAIL_UNKNOWN_SENDERS", "quarantine", "mail-in: `create` or `quarantine`"),
-    Variable("SLADESK_SMTP_HOST", "localhost", "SMTP server for outbound mail"),
-    Variable("SLADESK_SMTP_PORT", "25", "its port"),
-    Variable("SLADESK_SMTP_USER", "", "SMTP user (with SLADESK_SMTP_PASSWORD)"),
-    Variable("SLADESK_SMTP_STARTTLS", "false", "STARTTLS (SLADESK_SMTP_TLS: implicit TLS)"),
-]

@@ -143,7 +143,8 @@ TASKS = {
     "default": {
         "BACKEND": (
             "django_tasks.backends.immediate.ImmediateBackend"
-            if os.environ.get("SLADESK_TASK_BACKEND", "database") == "immediate"
+            if config.env_choice("SLADESK_TASK_BACKEND", "database", ("database", "immediate"))
+            == "immediate"
             else "django_tasks_db.DatabaseBackend"
         ),
     }
@@ -182,7 +183,11 @@ SLADESK_MAIL_MAX_BYTES = config.env_int("SLADESK_MAIL_MAX_BYTES", 40 * 1024 * 10
 SLADESK_MAIL_PARSE_SECONDS = config.env_int("SLADESK_MAIL_PARSE_SECONDS", 30)
 SLADESK_MAIL_RATE_PER_SENDER = config.env_int("SLADESK_MAIL_RATE_PER_SENDER", 30)
 SLADESK_MAIL_AUTO_REPLY_WINDOW = config.env_int("SLADESK_MAIL_AUTO_REPLY_WINDOW", 3600)
-SLADESK_MAIL_UNKNOWN_SENDERS = os.environ.get("SLADESK_MAIL_UNKNOWN_SENDERS", "quarantine")
+SLADESK_MAIL_UNKNOWN_SENDERS = config.env_choice(
+    "SLADESK_MAIL_UNKNOWN_SENDERS", "quarantine", ("quarantine", "create")
+)
+# The code of the customer organisation that `create` files unknown senders' tickets under.
+SLADESK_MAIL_DEFAULT_ORGANISATION = os.environ.get("SLADESK_MAIL_DEFAULT_ORGANISATION", "").strip()
 DEFAULT_FROM_EMAIL = SLADESK_MAIL_FROM
 EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
 EMAIL_HOST = os.environ.get("SLADESK_SMTP_HOST", "localhost")

@@ -202,6 +202,26 @@ def test_an_unknown_sender_follows_the_mailboxs_policy(world: World, policy: str
         assert FLAG_UNVERIFIED in mail.ticket.tags.values_list("name", flat=True)
 
 
+@pytest.mark.parametrize("organisation_code", ["beta", "", "no-such-code"])
+def test_a_piped_message_of_an_unknown_sender_follows_the_settings(
+    world: World, settings: LazySettings, organisation_code: str
+) -> None:
+    """Without a mailbox, `create` files it under SLADESK_MAIL_DEFAULT_ORGANISATION; with
+    none that exists, the message waits in quarantine rather than go nowhere."""
+    settings.SLADESK_MAIL_UNKNOWN_SENDERS = UnknownSenderPolicy.CREATE
+    settings.SLADESK_MAIL_DEFAULT_ORGANISATION = organisation_code
+    world.beta.organisation.code = "beta"
+    world.beta.organisation.save()
+    mail = intake(build_mail(sender="someone@nowhere.example"))
+    if organisation_code == "beta":
+        assert mail.ticket is not None
+        assert mail.ticket.organisation == world.beta.organisation
+        assert FLAG_UNVERIFIED in mail.ticket.tags.values_list("name", flat=True)
+    else:
+        assert mail.status == InboundStatus.QUARANTINED
+        assert not Ticket.objects.exists()
+
+
 def test_an_organisation_outside_its_contract_still_gets_the_ticket_flagged(
     world: World,
 ) -> None:

@@ -399,6 +399,19 @@ def _organisation_for(sender: str) -> Organisation | None:
     return None
 
 
+def _unknown_sender_policy(mail: InboundMail) -> tuple[str, Organisation | None]:
+    """What becomes of an unknown sender's message: the mailbox's policy and organisation,
+    or for a message piped in without a mailbox, the settings'."""
+    if mail.mailbox:
+        return mail.mailbox.unknown_sender_policy, mail.mailbox.default_organisation
+    default = Organisation.objects.filter(
+        code=settings.SLADESK_MAIL_DEFAULT_ORGANISATION or None,
+        kind=OrganisationKind.CUSTOMER,
+        is_active=True,
+    ).first()
+    return settings.SLADESK_MAIL_UNKNOWN_SENDERS, default
+
+
 def _new_ticket(mail: InboundMail, message: InboundMessage, user: User | None, sender: str) -> None:
     uploads, dropped = _uploads(message)
     data = TicketRegistration(
@@ -413,12 +426,7 @@ def _new_ticket(mail: InboundMail, message: InboundMessage, user: User | None, s
     else:
         organisation = None if user is not None else _organisation_for(sender)
         if organisation is None:
-            policy = (
-                mail.mailbox.unknown_sender_policy
-                if mail.mailbox
-                else (settings.SLADESK_MAIL_UNKNOWN_SENDERS)
-            )
-            default = mail.mailbox.default_organisation if mail.mailbox else None
+            policy, default = _unknown_sender_policy(mail)
             if policy != UnknownSenderPolicy.CREATE or default is None:
                 _quarantine(mail, f"unknown sender {sender}")
                 return
