@@ -19,7 +19,7 @@ from sladesk.sla.services import sla_install_examples, sla_sweep
 from sladesk.tickets import services
 from sladesk.tickets.models import TicketClass
 from sladesk.webhooks.models import WebhookSubscription
-from sladesk.webhooks.signing import SIGNATURE_HEADER, verify
+from sladesk.webhooks.signing import DELIVERY_HEADER, SIGNATURE_HEADER, verify
 from tests.conftest import World, signed_in
 from tests.webhooks.conftest import Receiver
 
@@ -117,6 +117,9 @@ def test_a_failing_endpoint_is_retried_with_backoff(
     assert (row.status, row.attempts) == (NotificationStatus.SENT, 3)
     assert len(receiver.received) == 3
     assert len({body for _p, _h, body in receiver.received}) == 1  # the same payload each time
+    # ... and the same delivery id, for the receiver to drop what it has already taken.
+    ids = {headers[DELIVERY_HEADER] for _p, headers, _b in receiver.received}
+    assert ids == {row.message_id}
 
 
 def test_a_private_target_is_refused_at_once_unless_allowed(

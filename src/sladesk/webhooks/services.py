@@ -26,7 +26,7 @@ from sladesk.notifications.services import DeliveryRefused, delivery_kick, new_m
 from sladesk.tickets.choices import CommentKind, EventKind
 from sladesk.tickets.models import Comment, Ticket, TicketEvent
 from sladesk.webhooks.models import WebhookEvent, WebhookSubscription
-from sladesk.webhooks.signing import SIGNATURE_HEADER, sign
+from sladesk.webhooks.signing import DELIVERY_HEADER, SIGNATURE_HEADER, sign
 from sladesk.webhooks.transport import WebhookRefused, post
 
 if TYPE_CHECKING:
@@ -188,13 +188,19 @@ def _enqueue(
 # --- delivery ----------------------------------------------------------------------------
 
 
-def webhook_deliver(*, url: str, secret: str, body: dict[str, Any], allow_private: bool) -> int:
+def webhook_deliver(
+    *, url: str, secret: str, body: dict[str, Any], allow_private: bool, delivery_id: str
+) -> int:
     """POST the signed JSON; a 2xx answer is delivered. Raises WebhookFailed to retry, or
-    WebhookRefused when the target may not be called (no retry helps)."""
+    WebhookRefused when the target may not be called (no retry helps).
+
+    Delivery is at least once (an answer lost on the way means sending again): every
+    attempt of one delivery carries the same `delivery_id`, for the receiver to recognise."""
     data = json.dumps(body, sort_keys=True).encode()
     headers = {
         "Content-Type": "application/json",
         "User-Agent": "sladesk-webhooks",
+        DELIVERY_HEADER: delivery_id,
         SIGNATURE_HEADER: sign(data, secret=secret, timestamp=int(time.time())),
     }
     try:
@@ -220,6 +226,7 @@ def deliver_webhook(notification: Notification) -> None:
             secret=subscription.secret,
             body=notification.data,
             allow_private=subscription.allow_private,
+            delivery_id=notification.message_id,
         )
     except WebhookRefused as error:
         raise DeliveryRefused(str(error)) from error

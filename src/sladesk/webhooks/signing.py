@@ -9,6 +9,8 @@ import hashlib
 import hmac
 
 SIGNATURE_HEADER = "X-Sladesk-Signature"
+# The same on every attempt of one delivery: a receiver drops the ids it has seen.
+DELIVERY_HEADER = "X-Sladesk-Delivery"
 
 
 def sign(body: bytes, *, secret: str, timestamp: int) -> str:
