@@ -78,7 +78,7 @@ ACCEPTED: dict[str, dict[str, str]] = {
 }
 # Share of messages that agree in every aspect, as measured (see docs/mail-corpus.md).
 FLOORS = {"rfc": 0.90, "legacy": 1.00, "thirdparty": 0.85, "malformed": 0.34}
-# Issue 6's acceptance: header and body agreement at least 95 % in every folder of
+# The channel's promise: header and body agreement at least 95 % in every folder of
 # well-formed mail (a body agrees when its text and its HTML both do).
 ASPECT_FLOOR = 0.95
 WELL_FORMED = frozenset({"rfc", "legacy", "thirdparty"})

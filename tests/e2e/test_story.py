@@ -1,4 +1,4 @@
-"""The issue's acceptance story in a real browser, in English and in Russian: a customer
+"""The desk's central story in a real browser, in English and in Russian: a customer
 registers a ticket -> an agent sees it in the line-1 queue with its SLA badge -> asks for
 information -> the customer replies -> the agent escalates to line 2 -> a line-2 agent
 resolves -> the customer confirms. Screenshots of each step go to test-artifacts/."""
