@@ -2,12 +2,13 @@ from django.apps import AppConfig
 from django.core.signals import request_finished, request_started
 from django.db.backends.signals import connection_created
 from django.db.models.signals import post_migrate, pre_migrate
+from django.utils.translation import gettext_lazy as _
 
 
 class CoreConfig(AppConfig):
     name = "sladesk.core"
     label = "core"
-    verbose_name = "sladesk core"
+    verbose_name = _("Desk configuration")
 
     def ready(self) -> None:
         from sladesk.core import configcache

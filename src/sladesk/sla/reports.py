@@ -7,6 +7,8 @@ import statistics
 from collections import Counter
 from dataclasses import dataclass, field
 
+from django.utils.translation import gettext as _
+
 from sladesk.accounts.models import Contract, User
 from sladesk.core.errors import NotFound
 from sladesk.sla.clocks import ClockKind, ClockState
@@ -68,7 +70,7 @@ def sla_compliance(*, actor: User, contract_id: int, start: dt.date, end: dt.dat
         )
     contract = contracts.filter(pk=contract_id).first()
     if contract is None:
-        raise NotFound("No such contract.")
+        raise NotFound(_("No such contract."))
     tickets = Ticket.objects.filter(
         contract=contract, registered_at__date__gte=start, registered_at__date__lte=end
     ).select_related("contract", "ticket_class", "line")
