@@ -188,6 +188,9 @@ SLADESK_MAIL_UNKNOWN_SENDERS = config.env_choice(
 )
 # The code of the customer organisation that `create` files unknown senders' tickets under.
 SLADESK_MAIL_DEFAULT_ORGANISATION = os.environ.get("SLADESK_MAIL_DEFAULT_ORGANISATION", "").strip()
+# For piped mail: the receiving server's authserv-id, whose Authentication-Results decide
+# whether a known sender is who the From header says (empty: not checked). Mailboxes set their own.
+SLADESK_MAIL_AUTHSERV_ID = os.environ.get("SLADESK_MAIL_AUTHSERV_ID", "").strip()
 DEFAULT_FROM_EMAIL = SLADESK_MAIL_FROM
 EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
 EMAIL_HOST = os.environ.get("SLADESK_SMTP_HOST", "localhost")

@@ -13,7 +13,15 @@ from sladesk.core.errors import DomainError
 
 @admin.register(Mailbox)
 class MailboxAdmin(admin.ModelAdmin):
-    list_display = ("name", "address", "host", "folder", "unknown_sender_policy", "is_active")
+    list_display = (
+        "name",
+        "address",
+        "host",
+        "folder",
+        "unknown_sender_policy",
+        "authserv_id",
+        "is_active",
+    )
     readonly_fields = ("last_polled_at", "last_error")
 
 

@@ -42,6 +42,18 @@ class Mailbox(models.Model):
         related_name="+",
         verbose_name=_("organisation for unknown senders"),
     )
+    authserv_id = models.CharField(
+        _("authentication server"),
+        max_length=255,
+        blank=True,
+        help_text=_(
+            "The name your receiving mail server writes in Authentication-Results "
+            "(its authserv-id). When set, mail from a known person or a ticket's contact is "
+            "accepted only if DMARC, or DKIM or SPF aligned with the From domain, passed; "
+            "anything else is quarantined. The server must remove such fields that arrive "
+            "under its name."
+        ),
+    )
     is_active = models.BooleanField(_("active"), default=True)
     last_polled_at = models.DateTimeField(_("last polled at"), null=True, blank=True)
     last_error = models.TextField(_("last error"), blank=True)
@@ -74,6 +86,10 @@ class InboundMail(models.Model):
         _("status"), max_length=20, choices=InboundStatus.choices, default=InboundStatus.PENDING
     )
     reason = models.TextField(_("reason"), blank=True)
+    # What the receiving server found of the sender (Authentication-Results), when checked.
+    authentication = models.CharField(_("sender authentication"), max_length=300, blank=True)
+    # An administrator sent the message through again: they vouch for its sender.
+    sender_vouched = models.BooleanField(_("sender vouched for"), default=False)
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
     ticket = models.ForeignKey(
         "tickets.Ticket",

@@ -30,6 +30,7 @@ from sladesk.channels.email.parsing import (
     content_hash,
     parse,
     peek_message_id,
+    sender_authentication,
 )
 from sladesk.channels.email.threading import domain_of, ticket_numbers
 from sladesk.channels.models import InboundMail, Mailbox
@@ -144,14 +145,15 @@ def _count_failure(inbound_mail_id: int, error: Exception) -> None:
 
 
 def inbound_mail_reprocess(*, actor: User, inbound_mail_id: int) -> InboundMail:
-    """An administrator sends a quarantined or ignored message through intake again."""
+    """An administrator sends a quarantined or ignored message through intake again, and
+    vouches for its sender by doing so (the sender check no longer holds it back)."""
     if not actor.is_staff:
         raise PermissionDenied(_("Only an administrator may reprocess mail."))
     with transaction.atomic():
         updated = InboundMail.objects.filter(
             pk=inbound_mail_id,
             status__in=[InboundStatus.QUARANTINED, InboundStatus.IGNORED],
-        ).update(status=InboundStatus.PENDING, attempts=0, reason="")
+        ).update(status=InboundStatus.PENDING, attempts=0, reason="", sender_vouched=True)
     if not updated:
         raise DomainError(_("Only quarantined or ignored mail can be reprocessed."))
     return inbound_mail_process(inbound_mail_id=inbound_mail_id)
@@ -238,8 +240,12 @@ def _process(mail: InboundMail) -> None:
         return
     ticket = _thread(message)
     user = User.objects.filter(email__iexact=sender, is_active=True).first()
+    doubt = _sender_doubt(mail, message, sender)
     if ticket is not None:
         if _is_participant(ticket, user, sender):
+            if doubt:
+                _quarantine(mail, doubt)
+                return
             _reply(mail, message, ticket, user)
             return
         if message.is_auto_generated:
@@ -250,7 +256,30 @@ def _process(mail: InboundMail) -> None:
     if message.is_auto_generated:
         _ignore(mail, "automatic message (auto-reply, list or bulk mail)")
         return
+    if user is not None and doubt:
+        _quarantine(mail, doubt)
+        return
     _new_ticket(mail, message, user, sender)
+
+
+def _sender_doubt(mail: InboundMail, message: InboundMessage, sender: str) -> str:
+    """Why the From header is not to be believed, or "" when it is: the mailbox (or, piped
+    without one, the settings) names no server to ask, the server's Authentication-Results
+    passed, or an administrator vouched for the message. Only mail that would speak as a
+    known person or a ticket's contact is held to it: an unknown sender gains nothing by
+    forging, and is flagged unverified anyway."""
+    authserv_id = mail.mailbox.authserv_id if mail.mailbox else settings.SLADESK_MAIL_AUTHSERV_ID
+    if not authserv_id:
+        return ""
+    found = sender_authentication(
+        message.headers_of_interest.authentication_results,
+        authserv_id=authserv_id,
+        from_domain=domain_of(sender),
+    )
+    mail.authentication = found.summary[:300]
+    if found.passed or mail.sender_vouched:
+        return ""
+    return f"sender not authenticated ({found.summary})"[:2000]
 
 
 def _over_rate(mail: InboundMail, sender: str) -> bool:

@@ -3,6 +3,7 @@
 Pure Python (the stdlib `email` package, nh3 for HTML); no Django.
 """
 
+from .authentication import SenderAuthentication, sender_authentication
 from .model import (
     DEFAULT_LIMITS,
     Address,
@@ -24,7 +25,9 @@ __all__ = [
     "MailParseError",
     "MessageRejected",
     "ParseLimits",
+    "SenderAuthentication",
     "content_hash",
     "parse",
     "peek_message_id",
+    "sender_authentication",
 ]

@@ -79,6 +79,8 @@ class HeadersOfInterest:
     list_id: str | None
     return_path: str | None
     is_bounce: bool
+    # Every Authentication-Results value, top first: see `authentication.py`.
+    authentication_results: tuple[str, ...] = ()
 
     @property
     def is_auto_generated(self) -> bool:

@@ -89,6 +89,7 @@ def _parse(raw: bytes, limits: ParseLimits) -> InboundMessage:
             list_id=headers.text("list-id"),
             return_path=headers.return_path(),
             is_bounce=bodies.is_bounce,
+            authentication_results=tuple(headers.values("authentication-results")),
         ),
         content_hash=content_hash(raw),
     )
