@@ -139,7 +139,7 @@ FOREIGN_SECRET = "Beta-only secret outage"
 def foreign(world: World) -> dict[str, int]:
     """Ids of Beta's objects that Alpha's people must never reach: a ticket with a reply, an
     internal note and attachments, Beta's organisation and contract, an SLA policy, a webhook
-    of Beta's with a delivery."""
+    of Beta's with a delivery, Beta's alert source."""
     from sladesk.sla.services import sla_install_examples
     from sladesk.tickets.models import Attachment
 
@@ -156,6 +156,7 @@ def foreign(world: World) -> dict[str, int]:
     services.ticket_attach(
         actor=world.beta.user, ticket_id=ticket.pk, uploads=[services.Upload("b.log", b"x")]
     )
+    from sladesk.channels.models import AlertSource
     from sladesk.notifications.models import Notification
     from sladesk.webhooks.models import WebhookSubscription
 
@@ -181,4 +182,7 @@ def foreign(world: World) -> dict[str, int]:
         "policy_id": sla_install_examples()["always-request-classes"].pk,
         "webhook_id": webhook.pk,
         "delivery_id": delivery.pk,
+        "source_id": AlertSource.objects.create(
+            name="beta monitoring", organisation=world.beta.organisation
+        ).pk,
     }

@@ -25,6 +25,7 @@ MISSING = dict.fromkeys(
         "policy_id",
         "webhook_id",
         "delivery_id",
+        "source_id",
     ],
     999_999,
 )
@@ -63,6 +64,8 @@ PAYLOADS: dict[tuple[str, str], Any] = {
     ("delete", "/api/v1/admin/webhooks/{webhook_id}"): None,
     ("get", "/api/v1/admin/webhooks/{webhook_id}/deliveries"): None,
     ("post", "/api/v1/admin/webhooks/{webhook_id}/deliveries/{delivery_id}/redeliver"): None,
+    ("patch", "/api/v1/admin/alert-sources/{source_id}"): {"is_active": False},
+    ("post", "/api/v1/admin/alert-sources/{source_id}/token"): None,
 }
 
 

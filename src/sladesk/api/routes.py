@@ -5,7 +5,7 @@ from __future__ import annotations
 from ninja import NinjaAPI
 
 import sladesk
-from sladesk.api import administration, problems, sla, tickets, webhooks
+from sladesk.api import administration, monitoring, problems, sla, tickets, webhooks
 from sladesk.api.auth import SessionAuth, TokenAuth
 from sladesk.api.rendering import JSONRenderer
 
@@ -21,3 +21,4 @@ api.add_router("/", tickets.router)
 api.add_router("/", sla.router)
 api.add_router("/", administration.router)
 api.add_router("/", webhooks.router)
+api.add_router("/", monitoring.router)

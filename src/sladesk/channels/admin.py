@@ -5,7 +5,8 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext_lazy as _
 
-from sladesk.channels.models import InboundMail, Mailbox
+from sladesk.channels.models import AlertSource, InboundAlert, InboundMail, Mailbox
+from sladesk.channels.monitoring.services import alert_source_issue_token
 from sladesk.channels.services import inbound_mail_reprocess
 from sladesk.core.admin import ReadOnlyAdmin
 from sladesk.core.errors import DomainError
@@ -50,6 +51,43 @@ class InboundMailAdmin(ReadOnlyAdmin):
             except DomainError as error:
                 self.message_user(request, f"{mail}: {error.message}", messages.WARNING)
         return None
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
+@admin.register(AlertSource)
+class AlertSourceAdmin(admin.ModelAdmin):
+    """Monitoring systems and the organisation each opens incidents for."""
+
+    list_display = ("name", "organisation", "service", "token_prefix", "last_received_at")
+    list_filter = ("is_active", "organisation")
+    readonly_fields = ("token_prefix", "created_at", "last_received_at")
+    exclude = ("token_digest",)
+    actions = ["issue_token"]
+
+    @admin.action(description=_("Issue a new token (the old one stops working)"))
+    def issue_token(
+        self, request: HttpRequest, queryset: QuerySet[AlertSource]
+    ) -> HttpResponse | None:
+        for source in queryset:
+            token = alert_source_issue_token(actor=request.user, source_id=source.pk)  # type: ignore[arg-type]
+            self.message_user(
+                request,
+                _("Token of %(source)s, shown only now: %(token)s")
+                % {"source": source, "token": token},
+                messages.SUCCESS,
+            )
+        return None
+
+
+@admin.register(InboundAlert)
+class InboundAlertAdmin(ReadOnlyAdmin):
+    """Alerts as received, and what became of each."""
+
+    list_display = ("received_at", "source", "title", "alert_status", "status", "reason", "ticket")
+    list_filter = ("status", "alert_status", "source")
+    search_fields = ("fingerprint", "title")
 
     def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False

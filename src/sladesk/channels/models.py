@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from sladesk.accounts.choices import OrganisationKind
+from sladesk.accounts.models import Organisation, Service
 from sladesk.channels.choices import ImapSecurity, InboundSource, InboundStatus, UnknownSenderPolicy
 
 
@@ -116,3 +119,108 @@ class InboundMail(models.Model):
 
     def __str__(self) -> str:
         return f"{self.sender or '?'}: {self.subject} ({self.status})"
+
+
+class AlertSource(models.Model):
+    """A monitoring system that opens incidents for one customer organisation: it posts
+    Alertmanager-style notifications with its own bearer token (only its digest is kept)."""
+
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    organisation = models.ForeignKey(
+        "accounts.Organisation",
+        on_delete=models.PROTECT,
+        related_name="alert_sources",
+        verbose_name=_("organisation"),
+    )
+    service = models.ForeignKey(
+        "accounts.Service",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("service"),
+    )
+    ticket_class = models.ForeignKey(
+        "tickets.TicketClass",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("class of its incidents"),
+    )
+    token_prefix = models.CharField(_("token prefix"), max_length=12, blank=True)
+    token_digest = models.CharField(max_length=64, blank=True, db_index=True)
+    max_new_tickets_per_hour = models.PositiveIntegerField(
+        _("new incidents an hour at most"),
+        default=20,
+        help_text=_("Alerts beyond this are quarantined: an alert storm opens no flood."),
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    last_received_at = models.DateTimeField(_("last received at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("alert source")
+        verbose_name_plural = _("alert sources")
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        organisation = Organisation.objects.filter(pk=self.organisation_id or 0).first()
+        if organisation is None:
+            return  # the field's own check says so
+        if organisation.kind != OrganisationKind.CUSTOMER:
+            raise ValidationError(
+                {"organisation": _("Alerts open incidents for a customer organisation.")}
+            )
+        theirs = Service.objects.filter(organisation=organisation)
+        if self.service_id and not theirs.filter(pk=self.service_id).exists():
+            raise ValidationError({"service": _("The service must be the organisation's.")})
+
+
+class InboundAlert(models.Model):
+    """One alert of a monitoring notification, stored as received before it is acted on;
+    `dedup_key` makes a redelivered notification change nothing."""
+
+    source = models.ForeignKey(
+        AlertSource,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="alerts",
+        db_index=False,  # `alert_thread` leads with it
+    )
+    dedup_key = models.CharField(max_length=64, unique=True)
+    fingerprint = models.CharField(_("fingerprint"), max_length=100, blank=True)
+    alert_status = models.CharField(_("alert status"), max_length=10, blank=True)
+    title = models.CharField(_("title"), max_length=200, blank=True)
+    payload = models.JSONField(_("payload"))
+    starts_at = models.DateTimeField(_("starts at"), null=True, blank=True)
+    status = models.CharField(
+        _("status"), max_length=20, choices=InboundStatus.choices, default=InboundStatus.PENDING
+    )
+    reason = models.TextField(_("reason"), blank=True)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    ticket = models.ForeignKey(
+        "tickets.Ticket",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="alerts",
+    )
+    created_ticket = models.BooleanField(default=False)
+    received_at = models.DateTimeField(_("received at"), default=timezone.now)
+    processed_at = models.DateTimeField(_("processed at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-received_at", "-id"]
+        verbose_name = _("inbound alert")
+        verbose_name_plural = _("inbound alerts")
+        indexes = [
+            models.Index(fields=["source", "fingerprint", "received_at"], name="alert_thread"),
+            models.Index(fields=["status", "received_at"], name="alert_status_time"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.title or self.fingerprint} ({self.alert_status}, {self.status})"

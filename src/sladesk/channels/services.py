@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 
 from sladesk.accounts.choices import OrganisationKind
 from sladesk.accounts.models import Organisation, User
+from sladesk.channels import retries
 from sladesk.channels.choices import InboundSource, InboundStatus, UnknownSenderPolicy
 from sladesk.channels.email.parsing import (
     InboundMessage,
@@ -50,7 +51,6 @@ from sladesk.tickets.services.registration import (
 logger = logging.getLogger(__name__)
 
 FLAG_UNVERIFIED = "unverified-sender"
-MAX_PROCESS_ATTEMPTS = 5
 
 
 @dataclass(frozen=True)
@@ -109,7 +109,7 @@ def inbound_mail_process(*, inbound_mail_id: int) -> InboundMail:
     in one transaction holding the row's lock (another worker skips it).
 
     An unexpected error rolls everything back and leaves the message pending (its attempts
-    counted); after `MAX_PROCESS_ATTEMPTS` it is quarantined with the error."""
+    counted); after `retries.MAX_PROCESS_ATTEMPTS` it is quarantined with the error."""
     try:
         with transaction.atomic():
             mail = (
@@ -125,23 +125,8 @@ def inbound_mail_process(*, inbound_mail_id: int) -> InboundMail:
             return mail
     except Exception as error:
         logger.exception("processing inbound mail %s failed", inbound_mail_id)
-        _count_failure(inbound_mail_id, error)
+        retries.failure_count(InboundMail, inbound_mail_id, error)
         raise
-
-
-def _count_failure(inbound_mail_id: int, error: Exception) -> None:
-    try:
-        with transaction.atomic():
-            mail = InboundMail.objects.select_for_update().filter(pk=inbound_mail_id).first()
-            if mail is None or mail.status != InboundStatus.PENDING:
-                return
-            mail.attempts += 1
-            mail.reason = f"{type(error).__name__}: {error}"[:2000]
-            if mail.attempts >= MAX_PROCESS_ATTEMPTS:
-                mail.status = InboundStatus.QUARANTINED
-            mail.save(update_fields=["attempts", "reason", "status"])
-    except Exception:  # the database itself is down: the message stays pending
-        logger.exception("could not record the failure of inbound mail %s", inbound_mail_id)
 
 
 def inbound_mail_reprocess(*, actor: User, inbound_mail_id: int) -> InboundMail:
@@ -161,17 +146,9 @@ def inbound_mail_reprocess(*, actor: User, inbound_mail_id: int) -> InboundMail:
 
 def inbound_mail_process_pending(*, limit: int = 200) -> int:
     """Retry messages left pending (a crash, the database away); returns how many were done."""
-    done = 0
-    for mail_id in InboundMail.objects.filter(status=InboundStatus.PENDING).values_list(
-        "pk", flat=True
-    )[:limit]:
-        try:
-            inbound_mail_process(inbound_mail_id=mail_id)
-        except Exception:  # counted on the row; the next one may well succeed
-            logger.warning("inbound mail %s still pending", mail_id)
-            continue
-        done += 1
-    return done
+    return retries.pending_process(
+        InboundMail, lambda pk: inbound_mail_process(inbound_mail_id=pk), limit=limit
+    )
 
 
 # --- deciding -------------------------------------------------------------------------------

@@ -3,6 +3,7 @@ from __future__ import annotations
 from django_tasks import task
 
 from sladesk.channels.imap import mailboxes_poll
+from sladesk.channels.monitoring.services import inbound_alert_process_pending
 from sladesk.channels.services import inbound_mail_process_pending
 
 
@@ -13,6 +14,6 @@ def mailboxes_poll_task() -> int:
 
 
 @task()
-def inbound_mail_retry_task() -> int:
-    """Process inbound messages left pending by a failure."""
-    return inbound_mail_process_pending()
+def inbound_retry_task() -> int:
+    """Process inbound messages and alerts left pending by a failure."""
+    return inbound_mail_process_pending() + inbound_alert_process_pending()

@@ -81,30 +81,34 @@ def ticket_register(*, actor: User, data: TicketRegistration) -> Ticket:
         if data.channel not in CUSTOMER_CHANNELS:
             raise PermissionDenied(_("Customers cannot register on this channel."))
         organisation, requester = actor.organisation, actor
-    service = None
-    if data.service_id is not None:
-        service = Service.objects.filter(
-            pk=data.service_id, organisation=organisation, is_active=True
-        ).first()
-        if service is None:
-            raise DomainError(_("Unknown service."), field="service")
-
     return _record(
         actor=actor,
         organisation=organisation,
         requester=requester,
-        service=service,
+        service=_service(organisation, data.service_id),
         title=title,
         data=data,
     )
+
+
+def _service(organisation: Organisation, service_id: int | None) -> Service | None:
+    """The organisation's active service `service_id` (None for none)."""
+    if service_id is None:
+        return None
+    active = Service.objects.filter(organisation=organisation, is_active=True)
+    service = active.filter(pk=service_id).first()
+    if service is None:
+        raise DomainError(_("Unknown service."), field="service")
+    return service
 
 
 def ticket_register_for_sender(
     *, organisation_id: int, data: TicketRegistration, flags: list[str]
 ) -> Ticket:
     """Record a ticket the desk itself registers for a sender with no account (e-mail from an
-    unknown address): no actor, `data.contact` says who wrote, `flags` become tags so that
-    line 1 verifies the sender. Only channels call this; they decided the organisation."""
+    unknown address, a monitoring system): no actor, `data.contact` says who wrote, `flags`
+    become tags so that line 1 sees where it came from. Only channels call this; they
+    decided the organisation (and the service, which must be the organisation's)."""
     title = data.title.strip()
     if not title:
         raise DomainError(_("A title is required."), field="title")
@@ -118,7 +122,7 @@ def ticket_register_for_sender(
         actor=None,
         organisation=organisation,
         requester=None,
-        service=None,
+        service=_service(organisation, data.service_id),
         title=title,
         data=flagged,
     )
