@@ -425,9 +425,10 @@ def test_a_reply_is_taken_only_when_the_server_authenticated_its_sender(
 def test_a_known_persons_new_ticket_needs_an_authenticated_sender_too(world: World) -> None:
     # The field a forger wrote under the desk's server name sits below the server's own.
     raw = (
-        f"Authentication-Results: {SPOOFED}\r\nAuthentication-Results: {GENUINE}\r\n".encode()
-        + build_mail()
-    )
+        f"Authentication-Results: {SPOOFED}\r\n"
+        "Received: from relay.evil.example by mx.vendor.example\r\n"
+        f"Authentication-Results: {GENUINE}\r\n"
+    ).encode() + build_mail()
     mail = intake(raw, checked_mailbox())
     assert mail.status == InboundStatus.QUARANTINED
     assert not Ticket.objects.exists()
@@ -462,3 +463,31 @@ def test_piped_mail_is_checked_by_the_settings_and_an_administrator_can_vouch_fo
     assert again.sender_vouched
     assert again.ticket is not None
     assert again.ticket.requester == world.alpha.user
+
+
+def test_forgeries_in_a_persons_name_never_use_up_that_persons_allowance(
+    world: World, settings: LazySettings
+) -> None:
+    settings.SLADESK_MAIL_RATE_PER_SENDER = 2
+    mailbox = checked_mailbox()
+    for number in range(3):
+        forged = intake(
+            build_mail(
+                message_id=f"<forged{number}@evil.example>",
+                headers={"Authentication-Results": SPOOFED},
+            ),
+            mailbox,
+        )
+        assert forged.reason.startswith("sender not authenticated")
+    genuine = intake(build_mail(headers={"Authentication-Results": GENUINE}), mailbox)
+    assert genuine.status == InboundStatus.PROCESSED
+
+
+def test_reprocessing_vouches_only_for_what_the_sender_check_held(
+    world: World, settings: LazySettings
+) -> None:
+    settings.SLADESK_MAIL_RATE_PER_SENDER = 0
+    mail = intake(build_mail(headers={"Authentication-Results": GENUINE}), checked_mailbox())
+    assert "too many" in mail.reason
+    again = inbound_mail_reprocess(actor=world.admin, inbound_mail_id=mail.pk)
+    assert not again.sender_vouched

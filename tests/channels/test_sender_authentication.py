@@ -31,8 +31,11 @@ FORGED = (
 )
 
 
-def verdict(*values: str, from_domain: str = "alpha.example") -> str:
-    return sender_authentication(values, authserv_id=OURS, from_domain=from_domain).verdict
+def verdict(*blocks: str | tuple[str, ...], from_domain: str = "alpha.example") -> str:
+    """The verdict on fields grouped as they stand (a string: a field with other headers
+    around it; a tuple: fields directly one below the other)."""
+    grouped = [(block,) if isinstance(block, str) else block for block in blocks]
+    return sender_authentication(grouped, authserv_id=OURS, from_domain=from_domain).verdict
 
 
 @pytest.mark.parametrize("value", [POSTFIX_PASS, PROVIDER_PASS])
@@ -73,9 +76,10 @@ def test_only_the_topmost_field_of_our_own_server_is_believed() -> None:
     forged_below = f"{OURS}; dmarc=pass header.from=alpha.example"
     other_server = "mx.attacker.example; dmarc=pass header.from=alpha.example"
     assert verdict(other_server, FORGED, forged_below) == FAIL
+    assert verdict(POSTFIX_PASS, FORGED) == PASS  # the forger's field below is not read
     assert verdict(other_server) == NONE
     assert verdict() == NONE
-    found = sender_authentication([other_server], authserv_id=OURS, from_domain="alpha.example")
+    found = sender_authentication([[other_server]], authserv_id=OURS, from_domain="alpha.example")
     assert found.summary == "no Authentication-Results from mx.vendor.example"
 
 
@@ -99,7 +103,7 @@ def test_the_server_name_version_and_case_are_read_as_rfc_8601_writes_them() -> 
 
 
 def test_the_summary_lists_what_the_server_found() -> None:
-    found = sender_authentication([FORGED], authserv_id=OURS, from_domain="alpha.example")
+    found = sender_authentication([[FORGED]], authserv_id=OURS, from_domain="alpha.example")
     assert found.summary == "mx.vendor.example: spf=softfail dkim=none dmarc=fail"
     assert not found.passed
 
@@ -121,13 +125,18 @@ def test_alignment_is_the_domain_or_a_parent_or_subdomain_of_it(
     assert aligned(domain, from_domain) is expected
 
 
-def test_the_parser_hands_every_field_on_top_first() -> None:
+def test_the_parser_hands_every_field_on_top_first_grouped_as_they_stand() -> None:
     raw = (
         f"Authentication-Results: {POSTFIX_PASS}\r\n".encode()
         + f"Authentication-Results: {FORGED}\r\n".encode()
+        + b"Received: from relay.alpha.example by mx.vendor.example\r\n"
+        + f"Authentication-Results: {FORGED}\r\n".encode()
         + build_mail()
     )
-    assert parse(raw).headers_of_interest.authentication_results == (POSTFIX_PASS, FORGED)
+    assert parse(raw).headers_of_interest.authentication_results == (
+        (POSTFIX_PASS, FORGED),
+        (FORGED,),
+    )
     assert parse(build_mail()).headers_of_interest.authentication_results == ()
 
 
@@ -135,3 +144,55 @@ def test_the_parser_hands_every_field_on_top_first() -> None:
 def test_any_field_value_gives_a_verdict_and_never_an_error(value: str) -> None:
     assert verdict(value) in (PASS, FAIL, NONE)
     assert verdict(f"{OURS};{value}") in (PASS, FAIL)
+
+
+# --- what a forger controls: the envelope sender, HELO, DKIM tags, quoted in the server's field
+
+
+def test_a_value_the_forger_wrote_stays_one_value_however_it_is_quoted_or_bracketed() -> None:
+    local = '"x smtp.mailfrom=victim.example ("@evil.example'
+    written = (
+        f"{OURS}; dkim=none; spf=pass (mx.vendor.example: domain of {local} designates "
+        f"192.0.2.7 as permitted sender) smtp.mailfrom={local}; dmarc=fail "
+        'reason="SPF not aligned (relaxed), No valid DKIM" header.from=victim.example '
+        "(policy=none)"
+    )
+    assert verdict(written, from_domain="victim.example") == FAIL
+    plain = f'{OURS}; spf=pass smtp.mailfrom="x smtp.mailfrom=victim.example y"@evil.example'
+    assert verdict(plain, from_domain="victim.example") == FAIL
+    glued = f"{OURS}; dkim=pass header.b=abc=header.d=victim.example header.d=evil.example"
+    assert verdict(glued, from_domain="victim.example") == FAIL
+
+
+@pytest.mark.parametrize(
+    "results",
+    [
+        "dkim=pass header.d=evil.example header.d=alpha.example",  # a property twice
+        "dmarc=pass header.from=alpha.example; dmarc=fail header.from=alpha.example",
+        "dkim=pass header.d=alpha.example (unclosed",
+        "dkim=pass header.d=alpha.example) stray",
+        'dkim=pass header.d="alpha.example',
+        "dkim pass header.d=alpha.example",
+        "dkim=pass d=alpha.example",  # not type.property
+        "; ".join(["dkim=neutral header.d=junk.example"] * 60)
+        + "; dkim=pass header.d=alpha.example",
+        "dkim=pass header.d=alpha.example header.b=" + "A" * 9000,
+    ],
+)
+def test_a_field_past_the_grammar_or_the_limits_is_believed_in_nothing(results: str) -> None:
+    assert verdict(f"{OURS}; {results}") == FAIL
+
+
+@pytest.mark.parametrize("dmarc", ["none", "bestguesspass", "temperror"])
+def test_where_dmarc_decided_nothing_an_aligned_signature_still_counts(dmarc: str) -> None:
+    assert verdict(f"{OURS}; dkim=pass header.d=alpha.example; dmarc={dmarc}") == PASS
+    assert verdict(f"{OURS}; dkim=pass header.d=mailer.example; dmarc={dmarc}") == FAIL
+
+
+def test_separate_fields_the_server_writes_one_below_the_other_are_read_together() -> None:
+    opendmarc = f"{OURS}; dmarc=pass (p=reject dis=none) header.from=alpha.example"
+    opendkim = f"{OURS}; dkim=none"
+    assert verdict((opendmarc, opendkim)) == PASS
+    assert verdict((opendkim, opendmarc)) == PASS
+    # A forger's own pass sits below other headers: not part of the server's run.
+    assert verdict(opendkim, opendmarc) == FAIL

@@ -30,8 +30,17 @@ class MailboxAdmin(admin.ModelAdmin):
 class InboundMailAdmin(ReadOnlyAdmin):
     """Received mail with its raw bytes; quarantined messages can be reprocessed."""
 
-    list_display = ("received_at", "sender", "subject", "status", "reason", "ticket")
-    list_filter = ("status", "source", "mailbox")
+    list_display = (
+        "received_at",
+        "sender",
+        "subject",
+        "status",
+        "reason",
+        "authentication",
+        "sender_vouched",
+        "ticket",
+    )
+    list_filter = ("status", "source", "mailbox", "sender_vouched")
     search_fields = ("sender", "subject", "message_id")
     readonly_fields = ("raw_text",)
     exclude = ("raw",)

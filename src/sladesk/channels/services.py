@@ -51,6 +51,7 @@ from sladesk.tickets.services.registration import (
 logger = logging.getLogger(__name__)
 
 FLAG_UNVERIFIED = "unverified-sender"
+UNAUTHENTICATED = "sender not authenticated"  # how the sender check's quarantine reads
 
 
 @dataclass(frozen=True)
@@ -130,17 +131,25 @@ def inbound_mail_process(*, inbound_mail_id: int) -> InboundMail:
 
 
 def inbound_mail_reprocess(*, actor: User, inbound_mail_id: int) -> InboundMail:
-    """An administrator sends a quarantined or ignored message through intake again, and
-    vouches for its sender by doing so (the sender check no longer holds it back)."""
+    """An administrator sends a quarantined or ignored message through intake again; one
+    the sender check held, they vouch for by doing so (the check no longer holds it back)."""
     if not actor.is_staff:
         raise PermissionDenied(_("Only an administrator may reprocess mail."))
     with transaction.atomic():
-        updated = InboundMail.objects.filter(
-            pk=inbound_mail_id,
-            status__in=[InboundStatus.QUARANTINED, InboundStatus.IGNORED],
-        ).update(status=InboundStatus.PENDING, attempts=0, reason="", sender_vouched=True)
-    if not updated:
-        raise DomainError(_("Only quarantined or ignored mail can be reprocessed."))
+        mail = (
+            InboundMail.objects.select_for_update()
+            .filter(
+                pk=inbound_mail_id, status__in=[InboundStatus.QUARANTINED, InboundStatus.IGNORED]
+            )
+            .first()
+        )
+        if mail is None:
+            raise DomainError(_("Only quarantined or ignored mail can be reprocessed."))
+        # Sent through again after the sender check held it: the administrator vouches for
+        # the sender. Held for anything else, it still has to pass that check.
+        mail.sender_vouched = mail.sender_vouched or mail.reason.startswith(UNAUTHENTICATED)
+        mail.status, mail.attempts, mail.reason = InboundStatus.PENDING, 0, ""
+        mail.save(update_fields=["sender_vouched", "status", "attempts", "reason"])
     return inbound_mail_process(inbound_mail_id=inbound_mail_id)
 
 
@@ -212,12 +221,16 @@ def _process(mail: InboundMail) -> None:
     if sender in own_addresses():
         _ignore(mail, "sent by the desk itself")
         return
+    user = User.objects.filter(email__iexact=sender, is_active=True).first()
+    doubt = _sender_doubt(mail, message, sender)
+    if user is not None and doubt:
+        # A known person's name, unproven; before the rate check, whose allowance is theirs.
+        _quarantine(mail, doubt)
+        return
     if _over_rate(mail, sender):
         _quarantine(mail, "too many messages from this sender")
         return
     ticket = _thread(message)
-    user = User.objects.filter(email__iexact=sender, is_active=True).first()
-    doubt = _sender_doubt(mail, message, sender)
     if ticket is not None:
         if _is_participant(ticket, user, sender):
             if doubt:
@@ -232,9 +245,6 @@ def _process(mail: InboundMail) -> None:
         return
     if message.is_auto_generated:
         _ignore(mail, "automatic message (auto-reply, list or bulk mail)")
-        return
-    if user is not None and doubt:
-        _quarantine(mail, doubt)
         return
     _new_ticket(mail, message, user, sender)
 
@@ -256,7 +266,7 @@ def _sender_doubt(mail: InboundMail, message: InboundMessage, sender: str) -> st
     mail.authentication = found.summary[:300]
     if found.passed or mail.sender_vouched:
         return ""
-    return f"sender not authenticated ({found.summary})"[:2000]
+    return f"{UNAUTHENTICATED} ({found.summary})"[:2000]
 
 
 def _over_rate(mail: InboundMail, sender: str) -> bool:
@@ -265,6 +275,8 @@ def _over_rate(mail: InboundMail, sender: str) -> bool:
         InboundMail.objects.filter(sender=sender, received_at__gte=since)
         .exclude(pk=mail.pk)
         .exclude(status=InboundStatus.PENDING)
+        # Forgeries in the sender's name must not use up the sender's own allowance.
+        .exclude(reason__startswith=UNAUTHENTICATED)
         .count()
     )
     return recent >= settings.SLADESK_MAIL_RATE_PER_SENDER

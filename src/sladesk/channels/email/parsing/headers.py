@@ -39,18 +39,34 @@ class HeaderReader:
         self._message = message
         self._charset_hint = charset_hint
 
+    def _unfolded(self, value: str) -> str:
+        return merge_encoded_words(
+            repair_raw_header("".join(value.splitlines())[:_MAX_VALUE_CHARS], self._charset_hint)
+        )
+
     def values(self, name: str) -> list[str]:
         """The unfolded values of every `name` field, in message order."""
         name = name.lower()
         return [
-            merge_encoded_words(
-                repair_raw_header(
-                    "".join(value.splitlines())[:_MAX_VALUE_CHARS], self._charset_hint
-                )
-            )
+            self._unfolded(value)
             for key, value in self._message.raw_items()
             if key.strip().lower() == name
         ]
+
+    def runs(self, name: str) -> list[list[str]]:
+        """The values of the `name` fields in message order, grouped where the fields stand
+        next to each other: another field between two starts a new group."""
+        name = name.lower()
+        runs: list[list[str]] = []
+        previous_matched = False
+        for key, value in self._message.raw_items():
+            matched = key.strip().lower() == name
+            if matched:
+                if not previous_matched:
+                    runs.append([])
+                runs[-1].append(self._unfolded(value))
+            previous_matched = matched
+        return runs
 
     def text(self, name: str) -> str | None:
         """The first `name` field as unstructured text: encoded-words decoded (RFC 2047), one

@@ -79,8 +79,9 @@ class HeadersOfInterest:
     list_id: str | None
     return_path: str | None
     is_bounce: bool
-    # Every Authentication-Results value, top first: see `authentication.py`.
-    authentication_results: tuple[str, ...] = ()
+    # Every Authentication-Results value, top first, grouped where the fields stand next to
+    # each other: see `authentication.py`.
+    authentication_results: tuple[tuple[str, ...], ...] = ()
 
     @property
     def is_auto_generated(self) -> bool:

@@ -89,7 +89,9 @@ def _parse(raw: bytes, limits: ParseLimits) -> InboundMessage:
             list_id=headers.text("list-id"),
             return_path=headers.return_path(),
             is_bounce=bodies.is_bounce,
-            authentication_results=tuple(headers.values("authentication-results")),
+            authentication_results=tuple(
+                tuple(run) for run in headers.runs("authentication-results")
+            ),
         ),
         content_hash=content_hash(raw),
     )
