@@ -81,3 +81,45 @@ def test_reset_mail_stops_at_its_limits_without_telling_who_exists(
     frozen.shift(dt.timedelta(hours=1))
     assert Client().post("/password-reset/", {"email": email}).status_code == 302
     assert len(mail.outbox) == signin.PASSWORD_RESETS_OF_ACCOUNT.most + 1
+
+
+def test_every_spelling_the_lookup_takes_for_an_account_shares_its_count(
+    world: World, frozen: time_machine.Coordinates
+) -> None:
+    """Upper case, and on PostgreSQL a dotless i, find the same account: each spelling must
+    not bring a fresh allowance of guesses."""
+    from sladesk.accounts.models import User
+
+    email = world.alpha.specialist.email
+    assert "i" in email
+    spellings = [email.upper(), email.replace("i", "\u0131", 1), email.title()]
+    found = [name for name in spellings if User.objects.filter(email__iexact=name).exists()]
+    most = signin.SIGN_IN_FAILURES[1].most
+    for attempt in range(most):
+        assert not sign_in(Client(), found[attempt % len(found)], "wrong")
+    refused = Client().post("/login/", {"username": email, "password": PASSWORD})
+    assert "Too many attempts" in refused.content.decode()
+
+
+def test_attempts_refused_at_the_address_limit_do_not_run_up_an_account(
+    world: World, frozen: time_machine.Coordinates
+) -> None:
+    for attempt in range(signin.SIGN_IN_FAILURES[0].most):
+        assert not sign_in(Client(), f"nobody{attempt}@nowhere.example", "wrong")
+    for _attempt in range(signin.SIGN_IN_FAILURES[1].most + 5):
+        assert not sign_in(Client(), world.agent2.email, "wrong")  # refused, never tried
+    assert sign_in(Client(REMOTE_ADDR="192.0.2.7"), world.agent2.email, PASSWORD)
+
+
+def test_a_right_password_takes_its_attempt_back(
+    world: World, frozen: time_machine.Coordinates
+) -> None:
+    most = signin.SIGN_IN_FAILURES[1].most
+    for _attempt in range(most - 2):
+        assert not sign_in(Client(), world.agent1.email, "wrong")
+    for _attempt in range(3):  # the owner signs in between: no failure counted
+        assert sign_in(Client(), world.agent1.email, PASSWORD)
+    assert not sign_in(Client(), world.agent1.email, "wrong")  # failure `most - 1`
+    assert sign_in(Client(), world.agent1.email, PASSWORD)
+    assert not sign_in(Client(), world.agent1.email, "wrong")  # failure `most`
+    assert not sign_in(Client(), world.agent1.email, PASSWORD)

@@ -1,15 +1,19 @@
 """Limits on guessing passwords and on asking for password-reset mail, per client address
-and per account, in fixed windows (core/ratelimit.py). An account's limit counts failures
-only, so its owner is kept out only while someone keeps guessing."""
+and per account, in fixed windows (core/ratelimit.py). An attempt is counted before the
+password is checked (parallel guesses cannot slip through between the check and the count)
+and taken back when it succeeds: the limits count failures, so an account's owner is kept
+out only while someone keeps guessing."""
 
 from __future__ import annotations
 
 import hashlib
+import unicodedata
 from dataclasses import dataclass
 
 from django.http import HttpRequest
 from django.utils.translation import ngettext
 
+from sladesk.accounts.models import User
 from sladesk.core import ratelimit
 
 
@@ -23,9 +27,21 @@ class Limit:
     def bucket(self, request: HttpRequest, account: str) -> str:
         if self.per == "address":
             who = request.META.get("REMOTE_ADDR", "")
-        else:  # the name as typed, folded: never the address of someone in the cache's keys
-            who = hashlib.sha256(account.strip().lower().encode()).hexdigest()
+        else:
+            who = _account_key(account)
         return f"{self.kind}:{self.per}:{who}"
+
+
+def _account_key(account: str) -> str:
+    """The account a typed name finds, as the lookup finds it (so that other spellings of
+    one address share its count: upper case, or a dotless i that PostgreSQL's UPPER() takes
+    for an i); a name that finds none, folded. Never the address itself in the cache's keys."""
+    typed = account.strip()
+    user_id = User.objects.filter(email__iexact=typed).values_list("pk", flat=True).first()
+    if user_id is not None:
+        return f"user-{user_id}"
+    folded = unicodedata.normalize("NFKC", typed).casefold()
+    return hashlib.sha256(folded.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 SIGN_IN_FAILURES = (
@@ -45,17 +61,25 @@ def _wait(window: int) -> str:
     ) % {"minutes": minutes}
 
 
-def sign_in_refusal(request: HttpRequest, account: str) -> str | None:
-    """Why `account` may not try a password from this address now, or None."""
-    for limit in SIGN_IN_FAILURES:
-        if ratelimit.count(limit.bucket(request, account), window=limit.window) >= limit.most:
+def sign_in_attempt(request: HttpRequest, account: str) -> str | None:
+    """Count an attempt at `account`'s password from this address; why it may not be made
+    now, or None. Call `sign_in_succeeded` when the password was right."""
+    buckets = [(limit, limit.bucket(request, account)) for limit in SIGN_IN_FAILURES]
+    counts = [ratelimit.hit(bucket, window=limit.window) for limit, bucket in buckets]
+    for (limit, _bucket), counted in zip(buckets, counts, strict=True):
+        if counted > limit.most:
+            # No password is tried, so nothing is counted: a guesser over one limit must
+            # not run up the other (another person's account) for nothing.
+            for other, bucket in buckets:
+                ratelimit.take_back(bucket, window=other.window)
             return _wait(limit.window)
     return None
 
 
-def sign_in_failed(request: HttpRequest, account: str) -> None:
+def sign_in_succeeded(request: HttpRequest, account: str) -> None:
+    """Take back the attempt: a right password is no failure."""
     for limit in SIGN_IN_FAILURES:
-        ratelimit.hit(limit.bucket(request, account), window=limit.window)
+        ratelimit.take_back(limit.bucket(request, account), window=limit.window)
 
 
 def password_reset_refusal(request: HttpRequest, email: str) -> str | None:

@@ -24,9 +24,12 @@ def hit(bucket: str, *, window: int) -> int:
         return int(cache.incr(key))  # another process opened the window meanwhile
 
 
-def count(bucket: str, *, window: int) -> int:
-    """How many `bucket` holds in the current window, counting nothing."""
-    return int(cache.get(_key(bucket, window), 0))
+def take_back(bucket: str, *, window: int) -> None:
+    """Count one less in `bucket`'s current window (one that was counted and should not be)."""
+    try:
+        cache.decr(_key(bucket, window))
+    except ValueError:  # the window turned meanwhile: nothing to take back
+        return
 
 
 def seconds_left(window: int) -> int:

@@ -22,17 +22,15 @@ class ThrottledSignIn(AuthenticationForm):
     """Sign-in that stops answering password guesses once too many failed (accounts/signin.py)."""
 
     def clean(self) -> dict[str, Any]:
-        account = str(self.data.get("username", ""))
-        if self.request is not None:
-            refusal = signin.sign_in_refusal(self.request, account)
-            if refusal:
-                raise forms.ValidationError(refusal, code="throttled")
-        try:
+        if self.request is None:
             return super().clean()
-        except forms.ValidationError:
-            if self.request is not None:
-                signin.sign_in_failed(self.request, account)
-            raise
+        account = str(self.data.get("username", ""))
+        refusal = signin.sign_in_attempt(self.request, account)
+        if refusal:
+            raise forms.ValidationError(refusal, code="throttled")
+        cleaned = super().clean()  # a wrong password raises: the attempt stays counted
+        signin.sign_in_succeeded(self.request, account)
+        return cleaned
 
 
 class AdminLoginForm(ThrottledSignIn, AdminAuthenticationForm):
