@@ -120,6 +120,8 @@ def test_a_failing_endpoint_is_retried_with_backoff(
     # ... and the same delivery id, for the receiver to drop what it has already taken.
     ids = {headers[DELIVERY_HEADER] for _p, headers, _b in receiver.received}
     assert ids == {row.message_id}
+    # The body carries it too, under the signature: a replay cannot pass for a new delivery.
+    assert {json.loads(body)["delivery_id"] for _p, _h, body in receiver.received} == ids
 
 
 def test_a_private_target_is_refused_at_once_unless_allowed(

@@ -195,8 +195,9 @@ def webhook_deliver(
     WebhookRefused when the target may not be called (no retry helps).
 
     Delivery is at least once (an answer lost on the way means sending again): every
-    attempt of one delivery carries the same `delivery_id`, for the receiver to recognise."""
-    data = json.dumps(body, sort_keys=True).encode()
+    attempt of one delivery carries the same `delivery_id`, for the receiver to recognise,
+    in the header and in the signed body (so a replay cannot pass as another delivery)."""
+    data = json.dumps({**body, "delivery_id": delivery_id}, sort_keys=True).encode()
     headers = {
         "Content-Type": "application/json",
         "User-Agent": "sladesk-webhooks",
