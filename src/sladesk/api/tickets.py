@@ -60,8 +60,8 @@ BOUND_FILTERS = tuple(
 
 
 def _instant(value: dt.datetime | None) -> dt.datetime | None:
-    """A filter's instant; one given without an offset is read in the current time zone
-    (the signed-in user's, else the desk's), as Django would read it."""
+    """A filter's instant; one given without an offset is read in the current time zone:
+    the signed-in user's (their own clock), else the desk's."""
     if value is None or not timezone.is_naive(value):
         return value
     return timezone.make_aware(value)
