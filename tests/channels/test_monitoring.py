@@ -6,10 +6,12 @@ import contextlib
 import copy
 import json
 import re
+import threading
 from pathlib import Path
 from typing import Any
 
 import pytest
+from django.db import connection, connections
 from django.test import Client
 from django.urls import reverse
 from hypothesis import given
@@ -394,3 +396,34 @@ def test_the_admin_site_issues_a_token_shown_once_and_lists_what_arrived(
     assert "db1.alpha.example is down" in listing
     assert token.group(0) not in client.get(changelist).content.decode()
     assert signed_in(world.agent1).get(changelist).status_code == 302  # to the admin login
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_notifications_of_one_alert_open_one_incident(
+    world: World, source: AlertSource
+) -> None:
+    if connection.vendor != "postgresql":
+        pytest.skip("concurrent transactions need PostgreSQL (SQLite serialises writers)")
+    token = monitoring.alert_source_issue_token(actor=world.admin, source_id=source.pk)
+    barrier = threading.Barrier(4)
+    statuses: list[int] = []
+
+    def send(minute: int) -> None:
+        try:
+            client = Client(headers={"authorization": f"Bearer {token}"})
+            barrier.wait()
+            # Each its own episode (start time) of the same alert: four rows, one incident.
+            body = notification(starts_at=f"2026-12-03T09:{minute:02d}:00Z")
+            statuses.append(post(client, body).status_code)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=send, args=(minute,)) for minute in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert statuses == [202] * 4
+    assert Ticket.objects.count() == 1
+    assert InboundAlert.objects.filter(created_ticket=True).count() == 1
+    assert InboundAlert.objects.filter(status=InboundStatus.IGNORED).count() == 3
