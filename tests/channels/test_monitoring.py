@@ -7,6 +7,7 @@ import copy
 import json
 import re
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -65,12 +66,32 @@ def sender(world: World, source: AlertSource) -> Client:
     return Client(headers={"authorization": f"Bearer {token}"})
 
 
+@pytest.fixture
+def mend(monkeypatch: pytest.MonkeyPatch) -> Callable[[], None]:
+    """Registering an incident fails (secret internals in the error) until `mend()`."""
+
+    def broken(**_kwargs: object) -> Ticket:
+        raise RuntimeError("database went away, secret internals")
+
+    monkeypatch.setattr(monitoring, "ticket_register_for_sender", broken)
+    return monkeypatch.undo
+
+
 def post(client: Client, body: Any) -> Any:
     return client.post(URL, json.dumps(body), content_type="application/json")
 
 
 def incident() -> Ticket:
     return Ticket.objects.get()
+
+
+def resolved_incident(world: World, sender: Client) -> Ticket:
+    """The incident a firing alert opened, resolved by line 1."""
+    post(sender, notification())
+    ticket = incident()
+    services.ticket_assign(actor=world.agent1, ticket_id=ticket.pk, assignee_id=world.agent1.pk)
+    services.ticket_resolve(actor=world.agent1, ticket_id=ticket.pk, resolution="Rebooted.")
+    return ticket
 
 
 def notes(ticket: Ticket) -> list[str]:
@@ -239,12 +260,7 @@ def test_repeats_resolve_and_fire_again_annotate_the_open_incident(
 def test_a_resolved_incident_reopens_when_its_alert_fires_again_and_a_closed_one_is_left(
     world: World, sender: Client
 ) -> None:
-    post(sender, notification())
-    ticket = incident()
-    services.ticket_assign(actor=world.agent1, ticket_id=ticket.pk, assignee_id=world.agent1.pk)
-    services.ticket_resolve(
-        actor=world.agent1, ticket_id=ticket.pk, resolution="Restarted the host."
-    )
+    ticket = resolved_incident(world, sender)
     post(sender, notification(starts_at="2026-12-03T11:00:00Z"))
     ticket.refresh_from_db()
     assert ticket.status == "in_progress"
@@ -272,7 +288,7 @@ def test_an_alert_storm_opens_no_more_incidents_than_the_source_allows(
     assert response.status_code == 202, response.content
     answers = response.json()["alerts"]
     assert [answer["status"] for answer in answers] == ["processed", "quarantined"]
-    assert "over 1 new incidents an hour" in answers[1]["reason"]
+    assert answers[1]["reason"] == "over the source's limit of new incidents (1 an hour)"
     assert Ticket.objects.count() == 1
 
 
@@ -307,16 +323,12 @@ def test_only_an_active_sources_current_token_is_taken(
 
 
 def test_a_failure_leaves_the_alert_pending_and_the_retry_opens_the_incident(
-    sender: Client, monkeypatch: pytest.MonkeyPatch
+    sender: Client, mend: Callable[[], None]
 ) -> None:
-    def broken(**_kwargs: object) -> Ticket:
-        raise RuntimeError("database went away")
-
-    monkeypatch.setattr(monitoring, "ticket_register_for_sender", broken)
     answer = post(sender, notification()).json()["alerts"][0]
     assert answer["status"] == InboundStatus.PENDING
     assert not Ticket.objects.exists()
-    monkeypatch.undo()
+    mend()
     assert monitoring.inbound_alert_process_pending() == 1
     assert InboundAlert.objects.get().ticket == incident()
 
@@ -427,3 +439,152 @@ def test_concurrent_notifications_of_one_alert_open_one_incident(
     assert Ticket.objects.count() == 1
     assert InboundAlert.objects.filter(created_ticket=True).count() == 1
     assert InboundAlert.objects.filter(status=InboundStatus.IGNORED).count() == 3
+
+
+# --- what goes wrong around an alert --------------------------------------------------------
+
+
+def test_a_source_moved_to_another_organisation_never_touches_the_first_ones_incidents(
+    world: World, source: AlertSource, sender: Client
+) -> None:
+    post(sender, notification())
+    alpha_ticket = incident()
+    AlertSource.objects.filter(pk=source.pk).update(
+        organisation=world.beta.organisation, service=world.beta.service
+    )
+    answer = post(sender, notification(starts_at="2026-12-03T10:00:00Z")).json()["alerts"][0]
+    assert alpha_ticket.number not in json.dumps(answer)
+    beta_ticket = Ticket.objects.get(organisation=world.beta.organisation)
+    assert answer["ticket_number"] == beta_ticket.number
+    assert notes(alpha_ticket) == []
+
+
+def test_an_alert_held_back_by_a_storm_opens_its_incident_when_it_repeats_after(
+    world: World, source: AlertSource, sender: Client
+) -> None:
+    AlertSource.objects.filter(pk=source.pk).update(max_new_tickets_per_hour=0)
+    held = post(sender, notification()).json()["alerts"][0]
+    assert held["status"] == InboundStatus.QUARANTINED
+    AlertSource.objects.filter(pk=source.pk).update(max_new_tickets_per_hour=5)
+    repeat = post(sender, notification()).json()["alerts"][0]  # Alertmanager's resend
+    assert repeat["id"] == held["id"]
+    assert repeat["ticket_number"] == incident().number
+
+
+def test_a_firing_alert_processed_after_its_resolve_opens_nothing(
+    sender: Client, mend: Callable[[], None]
+) -> None:
+    assert post(sender, notification()).json()["alerts"][0]["status"] == InboundStatus.PENDING
+    mend()
+    post(sender, notification(status="resolved"))
+    monitoring.inbound_alert_process_pending()
+    firing = InboundAlert.objects.get(alert_status=AlertStatus.FIRING)
+    assert firing.status == InboundStatus.IGNORED
+    assert firing.reason == "firing, but resolved since"
+    assert not Ticket.objects.exists()
+
+
+def test_a_resolve_the_incident_missed_still_counts_as_the_alert_last_seen(
+    world: World, sender: Client
+) -> None:
+    ticket = resolved_incident(world, sender)
+    resolved = post(sender, notification(status="resolved")).json()["alerts"][0]
+    assert resolved["status"] == InboundStatus.IGNORED  # the line had resolved it already
+    services.ticket_reopen(actor=world.alpha.specialist, ticket_id=ticket.pk, reason="Slow again")
+    post(sender, notification(starts_at="2026-12-03T12:00:00Z"))
+    assert notes(ticket) == ["The alert fires again: db1.alpha.example is down"]
+
+
+def test_an_incident_reopened_by_its_alert_is_no_longer_resolved(
+    world: World, sender: Client
+) -> None:
+    ticket = resolved_incident(world, sender)
+    post(sender, notification(starts_at="2026-12-03T12:00:00Z"))
+    ticket.refresh_from_db()
+    assert ticket.status == "in_progress"
+    assert ticket.resolved_at is None
+
+
+def test_a_service_switched_off_is_left_out_of_the_incident_not_every_alert_lost(
+    world: World, sender: Client
+) -> None:
+    world.alpha.service.is_active = False
+    world.alpha.service.save()
+    answer = post(sender, notification()).json()["alerts"][0]
+    assert answer["status"] == InboundStatus.PROCESSED
+    ticket = incident()
+    assert ticket.service is None
+    assert notes(ticket) == ["The alert source's service or class was left out: Unknown service."]
+
+
+@pytest.mark.parametrize(
+    ("labels", "content_type", "kept"),
+    [
+        ({"alertname": "X", "instance": "\ud800"}, "application/json", True),
+        ({"alertname": "X\u0000"}, "application/x-www-form-urlencoded", True),
+        # A NUL in a JSON body never gets past the API's door: refused before anything.
+        ({"alertname": "X\u0000"}, "application/json", False),
+    ],
+)
+def test_text_no_column_keeps_is_a_400_and_what_got_in_is_kept(
+    sender: Client, labels: dict[str, str], content_type: str, kept: bool
+) -> None:
+    body = json.dumps({"alerts": [{"labels": labels}]})
+    response = sender.post(URL, body, content_type=content_type)
+    assert response.status_code == 400
+    assert response["content-type"] == "application/problem+json"
+    assert not Ticket.objects.exists()
+    if kept:
+        row = InboundAlert.objects.get()
+        assert row.status == InboundStatus.QUARANTINED
+        assert json.loads(row.payload["body"]) == json.loads(body)
+
+
+def test_a_blank_summary_falls_back_to_the_alert_name_and_a_far_time_is_refused() -> None:
+    [alert] = parse_notification(
+        {
+            "alerts": [
+                {"labels": {"alertname": "Disk", "instance": "a"}, "annotations": {"summary": "  "}}
+            ]
+        }
+    )
+    assert alert.title == "Disk a"
+    with pytest.raises(AlertPayloadError, match="out of range"):
+        parse_notification(
+            {"alerts": [{"fingerprint": "f", "startsAt": "9999-12-31T23:59:59-01:00"}]}
+        )
+
+
+def test_an_alert_whose_source_was_deleted_is_quarantined_not_retried_for_ever(
+    source: AlertSource, sender: Client, mend: Callable[[], None]
+) -> None:
+    post(sender, notification())
+    mend()
+    source.delete()
+    assert monitoring.inbound_alert_process_pending() == 1
+    row = InboundAlert.objects.get()
+    assert (row.status, row.reason) == (InboundStatus.QUARANTINED, "its source was deleted")
+
+
+def test_a_source_token_opens_no_other_route_and_a_pending_alert_shows_no_error(
+    sender: Client, mend: Callable[[], None]
+) -> None:
+    # A source's token is no person's: refused as any unknown token is.
+    assert sender.get("/api/v1/tickets").status_code in (401, 403)
+    assert sender.get("/api/v1/admin/alert-sources").status_code in (401, 403)
+
+    answer = post(sender, notification()).json()["alerts"][0]
+    assert answer["reason"] == "waiting to be processed"
+    assert "secret" in InboundAlert.objects.get().reason  # for the administrator
+
+
+def test_an_administrator_reprocesses_a_held_alert_and_an_agent_may_not(
+    world: World, source: AlertSource, sender: Client
+) -> None:
+    AlertSource.objects.filter(pk=source.pk).update(max_new_tickets_per_hour=0)
+    held = InboundAlert.objects.get(pk=post(sender, notification()).json()["alerts"][0]["id"])
+    with pytest.raises(PermissionDenied):
+        monitoring.inbound_alert_reprocess(actor=world.agent1, inbound_alert_id=held.pk)
+    AlertSource.objects.filter(pk=source.pk).update(max_new_tickets_per_hour=5)
+    again = monitoring.inbound_alert_reprocess(actor=world.admin, inbound_alert_id=held.pk)
+    assert again.ticket == incident()

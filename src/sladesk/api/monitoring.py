@@ -43,6 +43,11 @@ class ReceivedAlertOut(Schema):
     def resolve_ticket_number(alert: InboundAlert) -> str | None:
         return alert.ticket.number if alert.ticket else None
 
+    @staticmethod
+    def resolve_reason(alert: InboundAlert) -> str:
+        # A pending alert's reason is the last error, for the administrator, not the sender.
+        return "waiting to be processed" if alert.status == "pending" else alert.reason
+
 
 class ReceivedOut(Schema):
     alerts: list[ReceivedAlertOut]

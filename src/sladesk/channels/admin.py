@@ -1,12 +1,14 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext_lazy as _
 
 from sladesk.channels.models import AlertSource, InboundAlert, InboundMail, Mailbox
-from sladesk.channels.monitoring.services import alert_source_issue_token
+from sladesk.channels.monitoring.services import alert_source_issue_token, inbound_alert_reprocess
 from sladesk.channels.services import inbound_mail_reprocess
 from sladesk.core.admin import ReadOnlyAdmin
 from sladesk.core.errors import DomainError
@@ -75,6 +77,12 @@ class AlertSourceAdmin(admin.ModelAdmin):
     exclude = ("token_digest",)
     actions = ["issue_token"]
 
+    def get_readonly_fields(self, request: HttpRequest, obj: AlertSource | None = None) -> Any:
+        # A source serves one organisation for good: its alerts' incidents are that
+        # organisation's. Another organisation's monitoring is another source.
+        fields = super().get_readonly_fields(request, obj)
+        return (*fields, "organisation") if obj is not None else fields
+
     @admin.action(description=_("Issue a new token (the old one stops working)"))
     def issue_token(
         self, request: HttpRequest, queryset: QuerySet[AlertSource]
@@ -97,6 +105,18 @@ class InboundAlertAdmin(ReadOnlyAdmin):
     list_display = ("received_at", "source", "title", "alert_status", "status", "reason", "ticket")
     list_filter = ("status", "alert_status", "source")
     search_fields = ("fingerprint", "title")
+    actions = ["reprocess"]
+
+    @admin.action(description=_("Reprocess the selected alerts"))
+    def reprocess(
+        self, request: HttpRequest, queryset: QuerySet[InboundAlert]
+    ) -> HttpResponse | None:
+        for alert in queryset:
+            try:
+                inbound_alert_reprocess(actor=request.user, inbound_alert_id=alert.pk)  # type: ignore[arg-type]
+            except DomainError as error:
+                self.message_user(request, f"{alert}: {error.message}", messages.WARNING)
+        return None
 
     def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False

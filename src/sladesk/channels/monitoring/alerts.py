@@ -43,9 +43,10 @@ class Alert:
 
     @property
     def title(self) -> str:
-        summary = self.annotations.get("summary") or self.annotations.get("title", "")
-        name = self.labels.get("alertname", "")
-        instance = self.labels.get("instance", "")
+        summary = self.annotations.get("summary", "").strip()
+        summary = summary or self.annotations.get("title", "").strip()
+        name = self.labels.get("alertname", "").strip()
+        instance = self.labels.get("instance", "").strip()
         title = summary or " ".join(part for part in (name, instance) if part) or self.fingerprint
         return " ".join(title.split())[:200]
 
@@ -108,7 +109,10 @@ def _instant(value: Any, field: str) -> dt.datetime | None:
         raise AlertPayloadError(f"{field} must carry its offset")
     if instant.year <= 1:
         return None
-    return instant.astimezone(dt.UTC)
+    try:
+        return instant.astimezone(dt.UTC)
+    except OverflowError as error:  # 9999-12-31T23:59:59-01:00 is past the last UTC year
+        raise AlertPayloadError(f"{field} is out of range") from error
 
 
 def labels_fingerprint(labels: Mapping[str, str]) -> str:
@@ -145,10 +149,32 @@ def read_alert(item: Any, default_status: str, position: int = 0) -> Alert:
     )
 
 
+def _check_text(payload: Any) -> None:
+    """Refuse text no database column keeps: a NUL, or half of a UTF-16 surrogate pair (JSON
+    can spell both, `\\u0000` and `\\ud800`). Walked without recursion: nesting is the
+    sender's to choose."""
+    pending = [payload]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, Mapping):
+            pending.extend(item.keys())
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+        elif isinstance(item, str):
+            if "\x00" in item:
+                raise AlertPayloadError("text must not contain a NUL character")
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError as error:
+                raise AlertPayloadError("text must be valid Unicode") from error
+
+
 def parse_notification(payload: Any) -> list[Alert]:
     """The alerts of one webhook notification (a decoded JSON object)."""
     if not isinstance(payload, Mapping):
         raise AlertPayloadError("the body must be a JSON object")
+    _check_text(payload)
     alerts = payload.get("alerts")
     if not isinstance(alerts, list) or not alerts:
         raise AlertPayloadError("alerts must be a non-empty list")

@@ -10,9 +10,12 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 import logging
 import secrets
 import uuid
+from dataclasses import replace
+from functools import partial
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -39,13 +42,15 @@ from sladesk.core.errors import DomainError, NotFound, PermissionDenied
 from sladesk.tickets import lifecycle
 from sladesk.tickets.choices import Channel, CommentKind
 from sladesk.tickets.models import Ticket
-from sladesk.tickets.services.common import finish, transition
+from sladesk.tickets.services.common import finish, reopen
 from sladesk.tickets.services.conversation import add_comment
 from sladesk.tickets.services.registration import TicketRegistration, ticket_register_for_sender
 
 logger = logging.getLogger(__name__)
 
 TAG_MONITORING = "monitoring"
+STORM = "over the source's limit of new incidents"  # how a storm's quarantine reads
+SEEN = (InboundStatus.PROCESSED, InboundStatus.IGNORED)
 # Beside the users' "sld_", a token shows which kind it is.
 TOKEN_PREFIX = "slm_"  # noqa: S105  # a prefix, not a secret
 
@@ -98,7 +103,8 @@ def alert_notification_receive(*, source: AlertSource, payload: Any) -> list[Inb
             InboundAlert.objects.create(
                 source=source,
                 dedup_key=uuid.uuid4().hex,
-                payload=payload if isinstance(payload, dict | list) else {"body": str(payload)},
+                # As JSON text in ASCII: whatever it holds (a NUL, a lone surrogate) is kept.
+                payload={"body": json.dumps(payload)[:1_000_000]},
                 status=InboundStatus.QUARANTINED,
                 reason=str(error),
                 received_at=clock.now(),
@@ -140,6 +146,10 @@ def _store(source: AlertSource, alerts: list[tuple[Any, Alert]]) -> list[Inbound
                 with transaction.atomic():
                     row.save()
             except IntegrityError:
+                # Held back by a storm, a repeat of the alert (still firing) tries again.
+                InboundAlert.objects.filter(
+                    dedup_key=key, status=InboundStatus.QUARANTINED, reason__startswith=STORM
+                ).update(status=InboundStatus.PENDING, attempts=0, reason="")
                 row = InboundAlert.objects.get(dedup_key=key)
             rows.append(row)
     return rows
@@ -153,13 +163,17 @@ def inbound_alert_process(*, inbound_alert_id: int) -> InboundAlert:
     try:
         with transaction.atomic():
             row = InboundAlert.objects.filter(pk=inbound_alert_id).first()
-            if row is None or row.source_id is None:
+            if row is None:
                 raise NotFound(_("No such alert."))
-            source = AlertSource.objects.select_for_update().get(pk=row.source_id)
+            # No source (deleted since): the filter finds none.
+            source = AlertSource.objects.select_for_update().filter(pk=row.source_id or 0).first()
             row = InboundAlert.objects.select_for_update().get(pk=inbound_alert_id)
             if row.status != InboundStatus.PENDING:
                 return row
-            _process(source, row)
+            if source is None:
+                row.status, row.reason = InboundStatus.QUARANTINED, "its source was deleted"
+            else:
+                _process(source, row)
             row.processed_at = clock.now()
             row.save()
             return row
@@ -169,6 +183,21 @@ def inbound_alert_process(*, inbound_alert_id: int) -> InboundAlert:
         logger.exception("processing inbound alert %s failed", inbound_alert_id)
         retries.failure_count(InboundAlert, inbound_alert_id, error)
         raise
+
+
+def inbound_alert_reprocess(*, actor: User, inbound_alert_id: int) -> InboundAlert:
+    """An administrator sends a quarantined or ignored alert through again (its source's
+    limit raised, its class fixed)."""
+    if not actor.is_staff:
+        raise PermissionDenied(_("Only an administrator may reprocess alerts."))
+    updated = InboundAlert.objects.filter(
+        pk=inbound_alert_id,
+        status__in=[InboundStatus.QUARANTINED, InboundStatus.IGNORED],
+        source__isnull=False,
+    ).update(status=InboundStatus.PENDING, attempts=0, reason="")
+    if not updated:
+        raise DomainError(_("Only quarantined or ignored alerts of a source can be reprocessed."))
+    return inbound_alert_process(inbound_alert_id=inbound_alert_id)
 
 
 def inbound_alert_process_pending(*, limit: int = 200) -> int:
@@ -182,22 +211,36 @@ def inbound_alert_process_pending(*, limit: int = 200) -> int:
 
 
 def _incident(source: AlertSource, row: InboundAlert) -> tuple[Ticket | None, AlertStatus | None]:
-    """The incident of the row's fingerprint and the status its alert was last seen in."""
-    earlier = (
-        InboundAlert.objects.filter(
-            source=source,
-            fingerprint=row.fingerprint,
-            status=InboundStatus.PROCESSED,
-            ticket__isnull=False,
-        )
+    """The latest incident of the row's fingerprint (locked), if it is the source's
+    organisation's, and the status its alert was last seen in."""
+    seen = (
+        InboundAlert.objects.filter(source=source, fingerprint=row.fingerprint, status__in=SEEN)
         .exclude(pk=row.pk)
         .order_by("-processed_at", "-id")
+    )
+    last = seen.values_list("alert_status", flat=True).first()
+    # An incident of another organisation is not this one's, whatever the source served before.
+    ticket_id = (
+        seen.filter(ticket__organisation_id=source.organisation_id)
+        .values_list("ticket_id", flat=True)
         .first()
     )
-    if earlier is None or earlier.ticket_id is None:
-        return None, None
-    ticket = Ticket.objects.select_for_update().filter(pk=earlier.ticket_id).first()
-    return ticket, AlertStatus(earlier.alert_status)
+    ticket = Ticket.objects.select_for_update().filter(pk=ticket_id).first() if ticket_id else None
+    return ticket, AlertStatus(last) if last in tuple(AlertStatus) else None
+
+
+def _stale(source: AlertSource, row: InboundAlert) -> bool:
+    """A firing alert whose episode was seen resolved already (delivered late, or retried
+    after its resolve): nothing is open to report."""
+    if row.alert_status != AlertStatus.FIRING or row.starts_at is None:
+        return False
+    return InboundAlert.objects.filter(
+        source=source,
+        fingerprint=row.fingerprint,
+        status__in=SEEN,
+        alert_status=AlertStatus.RESOLVED,
+        starts_at__gte=row.starts_at,
+    ).exists()
 
 
 def _state(ticket: Ticket | None) -> IncidentState:
@@ -209,6 +252,10 @@ def _state(ticket: Ticket | None) -> IncidentState:
 
 
 def _process(source: AlertSource, row: InboundAlert) -> None:
+    if _stale(source, row):
+        row.status = InboundStatus.IGNORED
+        row.reason = "firing, but resolved since"
+        return
     alert = AlertStatus(row.alert_status)
     ticket, last = _incident(source, row)
     step = next_step(alert, incident=_state(ticket), last=last)
@@ -222,7 +269,7 @@ def _process(source: AlertSource, row: InboundAlert) -> None:
     if step == Step.OPEN:
         if _over_storm_limit(source):
             row.status = InboundStatus.QUARANTINED
-            row.reason = f"over {source.max_new_tickets_per_hour} new incidents an hour"
+            row.reason = f"{STORM} ({source.max_new_tickets_per_hour} an hour)"
             return
         row.ticket = _open(source, row)
         row.created_ticket = True
@@ -230,7 +277,7 @@ def _process(source: AlertSource, row: InboundAlert) -> None:
         return
     assert ticket is not None  # noqa: S101  # every other step has an incident
     if step == Step.REOPEN:
-        transition(ticket, None, lifecycle.Action.REOPEN)
+        reopen(ticket, None)
         note = _("The alert fires again: %(title)s") % {"title": row.title}
     elif step == Step.NOTE_FIRING:
         note = _("The alert fires again: %(title)s") % {"title": row.title}
@@ -251,6 +298,9 @@ def _over_storm_limit(source: AlertSource) -> bool:
 
 
 def _open(source: AlertSource, row: InboundAlert) -> Ticket:
+    """A new incident. A service or class the source names that no longer fits (switched
+    off, not in the contract's scheme) is left out, and the incident says so, rather than
+    every alert failing until an administrator notices."""
     alert = read_alert(row.payload, row.alert_status)
     impact = impact_of(alert.severity)
     data = TicketRegistration(
@@ -263,6 +313,18 @@ def _open(source: AlertSource, row: InboundAlert) -> Ticket:
         impact=impact,
         urgency=impact,
     )
-    return ticket_register_for_sender(
-        organisation_id=source.organisation_id, data=data, flags=[TAG_MONITORING]
+    register = partial(
+        ticket_register_for_sender, organisation_id=source.organisation_id, flags=[TAG_MONITORING]
     )
+    try:
+        with transaction.atomic():
+            return register(data=data)
+    except DomainError as error:
+        if error.field not in ("service", "ticket_class"):
+            raise
+        ticket = register(data=replace(data, service_id=None, ticket_class_id=None))
+        note = _("The alert source's service or class was left out: %(reason)s") % {
+            "reason": error.message
+        }
+        add_comment(ticket, None, CommentKind.SYSTEM, note)
+        return ticket

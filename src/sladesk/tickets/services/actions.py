@@ -18,6 +18,7 @@ from sladesk.tickets.services import history
 from sladesk.tickets.services.common import (
     finish,
     lock_visible,
+    reopen,
     require_open,
     require_vendor,
     transition,
@@ -204,8 +205,7 @@ def ticket_reopen(*, actor: User, ticket_id: int, reason: str) -> Ticket:
     with transaction.atomic():
         ticket = lock_visible(actor=actor, ticket_id=ticket_id)
         _require_customer_party(actor, ticket)
-        transition(ticket, actor, lifecycle.Action.REOPEN)
-        history.change(ticket, actor, "resolved_at", None)
+        reopen(ticket, actor)
         add_comment(ticket, actor, CommentKind.PUBLIC, reason)
         finish(ticket, actor)
     return ticket

@@ -54,6 +54,12 @@ def transition(ticket: Ticket, actor: User | None, action: lifecycle.Action) -> 
     )
 
 
+def reopen(ticket: Ticket, actor: User | None) -> None:
+    """Back to work from resolved, the resolution undone; the caller saves."""
+    transition(ticket, actor, lifecycle.Action.REOPEN)
+    history.change(ticket, actor, "resolved_at", None)
+
+
 def finish(ticket: Ticket, actor: User | None) -> None:
     """Save a changed ticket and bring its cached SLA columns up to date (same transaction)."""
     ticket.updated_at = clock.now()
