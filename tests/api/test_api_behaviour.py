@@ -4,6 +4,7 @@ rate limits, cursor pagination and the lifecycle as endpoints."""
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import json
 import threading
 
@@ -48,6 +49,23 @@ def test_nul_characters_are_refused_not_stored(world: World) -> None:
     assert client.get("/api/v1/tickets?q=a%00b").status_code == 400
     assert post(client, "/api/v1/tickets", {"title": "a\u0000b"}).status_code == 400
     assert not Ticket.objects.exists()
+
+
+def test_an_unknown_or_expired_token_is_401_and_a_blocked_account_403(world: World) -> None:
+    unknown = Client(headers={"authorization": "Bearer sld_no-such-token"}).get("/api/v1/me")
+    assert unknown.status_code == 401
+    assert unknown["WWW-Authenticate"].startswith("Bearer")
+    assert unknown["Content-Type"] == "application/problem+json"
+    _token, raw = api_token_create(
+        user=world.alpha.user, name="t", expires_at=dt.datetime(2020, 1, 1, tzinfo=dt.UTC)
+    )
+    expired = Client(headers={"authorization": f"Bearer {raw}"}).get("/api/v1/me")
+    assert expired.status_code == 401
+    blocked_client = client_for(world.beta.user)
+    type(world.beta.user).objects.filter(pk=world.beta.user.pk).update(is_active=False)
+    blocked = blocked_client.get("/api/v1/me")
+    assert blocked.status_code == 403
+    assert blocked.json()["type"].endswith("account_blocked")
 
 
 def test_a_read_token_cannot_write(world: World) -> None:

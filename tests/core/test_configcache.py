@@ -24,7 +24,7 @@ from sladesk.accounts.selectors import contract_covering, customer_get, first_li
 from sladesk.accounts.services import _touched as token_uses
 from sladesk.accounts.services import api_token_authenticate, api_token_create
 from sladesk.core import configcache
-from sladesk.core.errors import AccessBlocked
+from sladesk.core.errors import AccessBlocked, InvalidToken
 from sladesk.sla.services import sla_install_examples, ticket_sla_prime
 from sladesk.tickets.models import Ticket
 from sladesk.webhooks.models import WebhookSubscription
@@ -156,7 +156,7 @@ def test_a_revoked_token_stops_at_once(world: World) -> None:
     token, raw = api_token_create(user=world.agent1, name="t")
     api_token_authenticate(raw)
     ApiToken.objects.filter(pk=token.pk).update(revoked_at=dt.datetime.now(dt.UTC))
-    with pytest.raises(AccessBlocked):
+    with pytest.raises(InvalidToken):
         api_token_authenticate(raw)
 
 

@@ -27,7 +27,13 @@ from sladesk.accounts.selectors import (
     today,
 )
 from sladesk.core.configcache import cached
-from sladesk.core.errors import AccessBlocked, Conflict, DomainError, PermissionDenied
+from sladesk.core.errors import (
+    AccessBlocked,
+    Conflict,
+    DomainError,
+    InvalidToken,
+    PermissionDenied,
+)
 
 CONTRACT_BLOCK_REASONS = (BlockReason.CONTRACT_ENDED, BlockReason.NO_CONTRACT)
 
@@ -175,7 +181,8 @@ def api_token_create(
 
 
 def api_token_authenticate(raw: str) -> ApiToken:
-    """The live token for `raw`; refuses unknown, revoked, expired and blocked-account tokens."""
+    """The live token for `raw`; refuses unknown, revoked and expired tokens (InvalidToken)
+    and those of blocked accounts (AccessBlocked)."""
     digest = token_digest(raw)
     try:
         # get(), not first(): the digest is unique, and first()'s ORDER BY costs PostgreSQL
@@ -187,10 +194,10 @@ def api_token_authenticate(raw: str) -> ApiToken:
             ),
         )
     except ApiToken.DoesNotExist:
-        raise AccessBlocked(_("Invalid or expired token.")) from None
+        raise InvalidToken(_("Invalid or expired token.")) from None
     now = timezone.now()
     if token.expires_at is not None and token.expires_at <= now:
-        raise AccessBlocked(_("Invalid or expired token."))
+        raise InvalidToken(_("Invalid or expired token."))
     denial = account_access_denial(token.user)
     if denial:
         raise AccessBlocked(denial)

@@ -20,7 +20,7 @@ SCOPE_RANK = {ApiToken.Scope.READ: 0, ApiToken.Scope.WRITE: 1, ApiToken.Scope.AD
 
 class TokenAuth(HttpBearer):
     def authenticate(self, request: HttpRequest, token: str) -> User:
-        api_token = api_token_authenticate(token)  # raises AccessBlocked with the reason
+        api_token = api_token_authenticate(token)  # raises InvalidToken or AccessBlocked
         request.api_token = api_token  # type: ignore[attr-defined]  # read by require_scope
         return api_token.user
 

@@ -19,6 +19,7 @@ TITLES = {
     "forbidden": gettext_lazy("Forbidden"),
     "conflict": gettext_lazy("Conflict"),
     "account_blocked": gettext_lazy("Account blocked"),
+    "unauthenticated": gettext_lazy("Unauthenticated"),
 }
 
 
@@ -42,6 +43,8 @@ def problem(
         body["errors"] = errors
     response = api.create_response(request, body, status=status)
     response["Content-Type"] = "application/problem+json"
+    if status == 401:  # RFC 9110 §15.5.2: say how to authenticate
+        response["WWW-Authenticate"] = 'Bearer realm="sladesk"'
     return response
 
 

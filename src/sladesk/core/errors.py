@@ -37,6 +37,13 @@ class Conflict(DomainError):
     code = "conflict"
 
 
+class InvalidToken(DomainError):
+    """A bearer token that is unknown, revoked or expired (RFC 6750: 401, not 403)."""
+
+    status_code = 401
+    code = "unauthenticated"
+
+
 class AccessBlocked(DomainError):
     """The account may not use the desk at all (e.g. its contract ended)."""
 
