@@ -32,22 +32,35 @@ def test_an_account_under_guessing_is_refused_even_the_right_password_for_a_whil
     world: World, frozen: time_machine.Coordinates
 ) -> None:
     email = world.agent1.email
-    most = signin.SIGN_IN_FAILURES[1].most
+    most = signin.SIGN_IN_OF_ACCOUNT_FROM_ADDRESS.most
     for _attempt in range(most):
         assert not sign_in(Client(), email, "wrong")
     refused = Client().post("/login/", {"username": email.upper(), "password": PASSWORD})
     assert refused.status_code == 200
     assert "Too many attempts" in refused.content.decode()
-    # Others sign in meanwhile from the same address.
+    # Others sign in meanwhile from the same address, and the owner from their own.
     assert sign_in(Client(), world.agent2.email, PASSWORD)
+    assert sign_in(Client(REMOTE_ADDR="198.51.100.4"), email, PASSWORD)
     frozen.shift(dt.timedelta(minutes=15))
     assert sign_in(Client(), email, PASSWORD)
+
+
+def test_guessing_one_account_from_many_addresses_stops_at_the_accounts_own_limit(
+    world: World, frozen: time_machine.Coordinates
+) -> None:
+    email = world.agent1.email
+    per_address = signin.SIGN_IN_OF_ACCOUNT_FROM_ADDRESS.most
+    for attempt in range(signin.SIGN_IN_OF_ACCOUNT.most):
+        guesser = Client(REMOTE_ADDR=f"203.0.113.{attempt // per_address + 1}")
+        assert not sign_in(guesser, email, "wrong")
+    assert not sign_in(Client(REMOTE_ADDR="198.51.100.4"), email, PASSWORD)
+    assert sign_in(Client(REMOTE_ADDR="198.51.100.4"), world.agent2.email, PASSWORD)
 
 
 def test_one_address_guessing_many_accounts_is_stopped(
     world: World, frozen: time_machine.Coordinates
 ) -> None:
-    most = signin.SIGN_IN_FAILURES[0].most
+    most = signin.SIGN_IN_BY_ADDRESS.most
     for attempt in range(most):
         assert not sign_in(Client(), f"nobody{attempt}@nowhere.example", "wrong")
     assert not sign_in(Client(), world.agent2.email, PASSWORD)
@@ -58,7 +71,7 @@ def test_one_address_guessing_many_accounts_is_stopped(
 def test_the_admin_sign_in_has_the_same_limits(
     world: World, frozen: time_machine.Coordinates
 ) -> None:
-    for _attempt in range(signin.SIGN_IN_FAILURES[1].most):
+    for _attempt in range(signin.SIGN_IN_OF_ACCOUNT_FROM_ADDRESS.most):
         assert not sign_in(Client(), world.admin.email, "wrong", "/admin/login/")
     assert not sign_in(Client(), world.admin.email, PASSWORD, "/admin/login/")
     frozen.shift(dt.timedelta(minutes=15))
@@ -94,7 +107,7 @@ def test_every_spelling_the_lookup_takes_for_an_account_shares_its_count(
     assert "i" in email
     spellings = [email.upper(), email.replace("i", "\u0131", 1), email.title()]
     found = [name for name in spellings if User.objects.filter(email__iexact=name).exists()]
-    most = signin.SIGN_IN_FAILURES[1].most
+    most = signin.SIGN_IN_OF_ACCOUNT_FROM_ADDRESS.most
     for attempt in range(most):
         assert not sign_in(Client(), found[attempt % len(found)], "wrong")
     refused = Client().post("/login/", {"username": email, "password": PASSWORD})
@@ -104,9 +117,9 @@ def test_every_spelling_the_lookup_takes_for_an_account_shares_its_count(
 def test_attempts_refused_at_the_address_limit_do_not_run_up_an_account(
     world: World, frozen: time_machine.Coordinates
 ) -> None:
-    for attempt in range(signin.SIGN_IN_FAILURES[0].most):
+    for attempt in range(signin.SIGN_IN_BY_ADDRESS.most):
         assert not sign_in(Client(), f"nobody{attempt}@nowhere.example", "wrong")
-    for _attempt in range(signin.SIGN_IN_FAILURES[1].most + 5):
+    for _attempt in range(signin.SIGN_IN_OF_ACCOUNT_FROM_ADDRESS.most + 5):
         assert not sign_in(Client(), world.agent2.email, "wrong")  # refused, never tried
     assert sign_in(Client(REMOTE_ADDR="192.0.2.7"), world.agent2.email, PASSWORD)
 
@@ -114,7 +127,7 @@ def test_attempts_refused_at_the_address_limit_do_not_run_up_an_account(
 def test_a_right_password_takes_its_attempt_back(
     world: World, frozen: time_machine.Coordinates
 ) -> None:
-    most = signin.SIGN_IN_FAILURES[1].most
+    most = signin.SIGN_IN_OF_ACCOUNT_FROM_ADDRESS.most
     for _attempt in range(most - 2):
         assert not sign_in(Client(), world.agent1.email, "wrong")
     for _attempt in range(3):  # the owner signs in between: no failure counted

@@ -20,19 +20,23 @@ from sladesk.core import ratelimit
 @dataclass(frozen=True)
 class Limit:
     kind: str
-    per: str  # "address" or "account"
+    per: str  # "address", "account", or "account-address" (one account from one address)
     most: int
     window: int  # seconds
 
-    def bucket(self, request: HttpRequest, account: str) -> str:
+    def bucket(self, request: HttpRequest, key: str) -> str:
+        """The counter's name; `key` is `account_key` of the name typed."""
+        address = request.META.get("REMOTE_ADDR", "")
         if self.per == "address":
-            who = request.META.get("REMOTE_ADDR", "")
+            who = address
+        elif self.per == "account":
+            who = key
         else:
-            who = _account_key(account)
+            who = f"{key}:{address}"
         return f"{self.kind}:{self.per}:{who}"
 
 
-def _account_key(account: str) -> str:
+def account_key(account: str) -> str:
     """The account a typed name finds, as the lookup finds it (so that other spellings of
     one address share its count: upper case, or a dotless i that PostgreSQL's UPPER() takes
     for an i); a name that finds none, folded. Never the address itself in the cache's keys."""
@@ -44,10 +48,12 @@ def _account_key(account: str) -> str:
     return hashlib.sha256(folded.encode("utf-8", "surrogatepass")).hexdigest()
 
 
-SIGN_IN_FAILURES = (
-    Limit("sign-in", "address", most=20, window=15 * 60),
-    Limit("sign-in", "account", most=10, window=15 * 60),
-)
+SIGN_IN_BY_ADDRESS = Limit("sign-in", "address", most=20, window=15 * 60)
+# One guesser keeps an account's owner out only from the guesser's own address; guessing
+# from many addresses at once stops at the account's own, higher limit.
+SIGN_IN_OF_ACCOUNT_FROM_ADDRESS = Limit("sign-in", "account-address", most=10, window=15 * 60)
+SIGN_IN_OF_ACCOUNT = Limit("sign-in", "account", most=50, window=15 * 60)
+SIGN_IN_FAILURES = (SIGN_IN_BY_ADDRESS, SIGN_IN_OF_ACCOUNT_FROM_ADDRESS, SIGN_IN_OF_ACCOUNT)
 PASSWORD_RESETS_BY_ADDRESS = Limit("reset", "address", most=10, window=60 * 60)
 PASSWORD_RESETS_OF_ACCOUNT = Limit("reset", "account", most=3, window=60 * 60)
 
@@ -64,7 +70,8 @@ def _wait(window: int) -> str:
 def sign_in_attempt(request: HttpRequest, account: str) -> str | None:
     """Count an attempt at `account`'s password from this address; why it may not be made
     now, or None. Call `sign_in_succeeded` when the password was right."""
-    buckets = [(limit, limit.bucket(request, account)) for limit in SIGN_IN_FAILURES]
+    key = account_key(account)
+    buckets = [(limit, limit.bucket(request, key)) for limit in SIGN_IN_FAILURES]
     counts = [ratelimit.hit(bucket, window=limit.window) for limit, bucket in buckets]
     for (limit, _bucket), counted in zip(buckets, counts, strict=True):
         if counted > limit.most:
@@ -78,14 +85,15 @@ def sign_in_attempt(request: HttpRequest, account: str) -> str | None:
 
 def sign_in_succeeded(request: HttpRequest, account: str) -> None:
     """Take back the attempt: a right password is no failure."""
+    key = account_key(account)
     for limit in SIGN_IN_FAILURES:
-        ratelimit.take_back(limit.bucket(request, account), window=limit.window)
+        ratelimit.take_back(limit.bucket(request, key), window=limit.window)
 
 
 def password_reset_refusal(request: HttpRequest, email: str) -> str | None:
     """Why this address may ask for no more reset mail now (said to the asker), or None."""
     limit = PASSWORD_RESETS_BY_ADDRESS
-    if ratelimit.hit(limit.bucket(request, email), window=limit.window) > limit.most:
+    if ratelimit.hit(limit.bucket(request, account_key(email)), window=limit.window) > limit.most:
         return _wait(limit.window)
     return None
 
@@ -94,4 +102,6 @@ def password_reset_mail_allowed(request: HttpRequest, email: str) -> bool:
     """Whether one more reset mail may go to `email`; the asker is not told (the page says
     the same whether the address is known or not)."""
     limit = PASSWORD_RESETS_OF_ACCOUNT
-    return ratelimit.hit(limit.bucket(request, email), window=limit.window) <= limit.most
+    return (
+        ratelimit.hit(limit.bucket(request, account_key(email)), window=limit.window) <= limit.most
+    )
