@@ -139,7 +139,7 @@ FOREIGN_SECRET = "Beta-only secret outage"
 def foreign(world: World) -> dict[str, int]:
     """Ids of Beta's objects that Alpha's people must never reach: a ticket with a reply, an
     internal note and attachments, Beta's organisation and contract, an SLA policy, a webhook
-    of Beta's with a delivery, Beta's alert source."""
+    of Beta's with a delivery, Beta's alert source, a problem behind Beta's ticket."""
     from sladesk.sla.services import sla_install_examples
     from sladesk.tickets.models import Attachment
 
@@ -158,6 +158,7 @@ def foreign(world: World) -> dict[str, int]:
     )
     from sladesk.channels.models import AlertSource
     from sladesk.notifications.models import Notification
+    from sladesk.problems.services import ProblemRegistration, problem_register
     from sladesk.webhooks.models import WebhookSubscription
 
     webhook = WebhookSubscription.objects.create(
@@ -184,5 +185,10 @@ def foreign(world: World) -> dict[str, int]:
         "delivery_id": delivery.pk,
         "source_id": AlertSource.objects.create(
             name="beta monitoring", organisation=world.beta.organisation
+        ).pk,
+        "problem_id": problem_register(
+            actor=world.agent1,
+            data=ProblemRegistration(title=FOREIGN_SECRET),
+            ticket_ids=[ticket.pk],
         ).pk,
     }

@@ -35,6 +35,7 @@ INSTALLED_APPS = [
     "sladesk.tickets",
     "sladesk.sla",
     "sladesk.channels",
+    "sladesk.problems",
     "sladesk.notifications",
     "sladesk.webhooks",
     "sladesk.web",

@@ -26,6 +26,7 @@ MISSING = dict.fromkeys(
         "webhook_id",
         "delivery_id",
         "source_id",
+        "problem_id",
     ],
     999_999,
 )
@@ -66,6 +67,18 @@ PAYLOADS: dict[tuple[str, str], Any] = {
     ("post", "/api/v1/admin/webhooks/{webhook_id}/deliveries/{delivery_id}/redeliver"): None,
     ("patch", "/api/v1/admin/alert-sources/{source_id}"): {"is_active": False},
     ("post", "/api/v1/admin/alert-sources/{source_id}/token"): None,
+    ("get", "/api/v1/problems/{problem_id}"): None,
+    ("patch", "/api/v1/problems/{problem_id}"): {"title": "mine now"},
+    ("post", "/api/v1/problems/{problem_id}/analyse"): {"text": ""},
+    ("post", "/api/v1/problems/{problem_id}/known-error"): {"text": "w"},
+    ("post", "/api/v1/problems/{problem_id}/fix"): {"text": "f"},
+    ("post", "/api/v1/problems/{problem_id}/close"): {"text": "c"},
+    ("post", "/api/v1/problems/{problem_id}/reopen"): {"text": ""},
+    ("get", "/api/v1/problems/{problem_id}/incidents"): None,
+    ("post", "/api/v1/problems/{problem_id}/incidents"): {"ticket_id": 1},
+    ("delete", "/api/v1/problems/{problem_id}/incidents/{ticket_id}"): None,
+    ("get", "/api/v1/problems/{problem_id}/events"): None,
+    ("get", "/api/v1/tickets/{ticket_id}/problems"): None,
 }
 
 

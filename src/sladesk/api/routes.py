@@ -5,7 +5,15 @@ from __future__ import annotations
 from ninja import NinjaAPI
 
 import sladesk
-from sladesk.api import administration, monitoring, problems, sla, tickets, webhooks
+from sladesk.api import (
+    administration,
+    monitoring,
+    problem_management,
+    problems,
+    sla,
+    tickets,
+    webhooks,
+)
 from sladesk.api.auth import SessionAuth, TokenAuth
 from sladesk.api.rendering import JSONRenderer
 
@@ -22,3 +30,4 @@ api.add_router("/", sla.router)
 api.add_router("/", administration.router)
 api.add_router("/", webhooks.router)
 api.add_router("/", monitoring.router)
+api.add_router("/", problem_management.router)

@@ -79,3 +79,5 @@ class EventKind(models.TextChoices):
     WATCHER_REMOVED = "watcher_removed", _("Watcher removed")
     SLA_DUE_CHANGED = "sla_due_changed", _("SLA due time changed")
     AUTO_CLOSED = "auto_closed", _("Closed automatically")
+    PROBLEM_LINKED = "problem_linked", _("Linked to a problem")
+    PROBLEM_UNLINKED = "problem_unlinked", _("Unlinked from a problem")

@@ -1,0 +1,59 @@
+"""The problem lifecycle as a pure state machine (no Django import).
+
+    registered -> analysing -> known_error -> fixed -> closed
+    analysing / known_error -> fixed;  any but closed -> closed (with a reason)
+    closed / fixed -> analysing (the incidents came back)
+
+A known error is a problem whose root cause and workaround are written down (ITIL); fixed
+means the permanent fix is delivered, closed that it was verified (or given up, said why).
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Status(StrEnum):
+    REGISTERED = "registered"
+    ANALYSING = "analysing"
+    KNOWN_ERROR = "known_error"
+    FIXED = "fixed"
+    CLOSED = "closed"
+
+
+class Action(StrEnum):
+    ANALYSE = "analyse"
+    KNOWN_ERROR = "known-error"  # the root cause and a workaround are known
+    FIX = "fix"  # the permanent fix is delivered
+    CLOSE = "close"
+    REOPEN = "reopen"
+
+
+OPEN_STATUSES = frozenset({Status.REGISTERED, Status.ANALYSING, Status.KNOWN_ERROR})
+
+TRANSITIONS: dict[Action, tuple[frozenset[Status], Status]] = {
+    Action.ANALYSE: (frozenset({Status.REGISTERED}), Status.ANALYSING),
+    Action.KNOWN_ERROR: (frozenset({Status.REGISTERED, Status.ANALYSING}), Status.KNOWN_ERROR),
+    Action.FIX: (OPEN_STATUSES, Status.FIXED),
+    Action.CLOSE: (OPEN_STATUSES | {Status.FIXED}, Status.CLOSED),
+    Action.REOPEN: (frozenset({Status.FIXED, Status.CLOSED}), Status.ANALYSING),
+}
+# What an action needs written down: its text goes into this field of the problem.
+TEXT_OF = {
+    Action.KNOWN_ERROR: "workaround",
+    Action.FIX: "fix",
+    Action.CLOSE: "closing_note",
+    Action.REOPEN: "",
+    Action.ANALYSE: "",
+}
+
+
+class IllegalTransition(ValueError):
+    """The action is not allowed from the status."""
+
+
+def next_status(status: str, action: str) -> Status:
+    allowed, target = TRANSITIONS[Action(action)]
+    if Status(status) not in allowed:
+        raise IllegalTransition(f"cannot {action} a problem that is {status}")
+    return target

@@ -1,0 +1,79 @@
+"""Reading problems. The support team sees them all; a customer sees only what a problem
+tells the incidents of their own organisation (its number, title, status, workaround and
+fix), through a ticket they may see."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db.models import Count, Q, QuerySet
+from django.utils.translation import gettext as _
+
+from sladesk.accounts.models import User
+from sladesk.core import clock
+from sladesk.core.errors import NotFound, PermissionDenied
+from sladesk.problems import recurrence
+from sladesk.problems.models import Problem, ProblemEvent
+from sladesk.tickets.models import Ticket
+from sladesk.tickets.selectors import ticket_visible_queryset
+
+
+def problem_list(*, user: User, status: str = "", text: str = "") -> QuerySet[Problem]:
+    """Problems, newest first, with how many incidents each has (the support team only)."""
+    if not user.is_vendor_staff:
+        raise PermissionDenied(_("Only the support team sees problems."))
+    problems = Problem.objects.select_related("owner", "service").annotate(
+        incident_count=Count("links")
+    )
+    if status:
+        problems = problems.filter(status=status)
+    if text:
+        problems = problems.filter(Q(number__icontains=text) | Q(title__icontains=text))
+    return problems.order_by("-registered_at", "-id")
+
+
+def problem_get(*, user: User, problem_id: int) -> Problem:
+    """One problem for the support team; for anyone else it does not exist."""
+    problem = (
+        problem_list(user=user).filter(pk=problem_id).first() if user.is_vendor_staff else None
+    )
+    if problem is None:
+        raise NotFound(_("No such problem."))
+    return problem
+
+
+def problem_incidents(*, user: User, problem: Problem) -> QuerySet[Ticket]:
+    """The incidents of a problem `problem_get` gave."""
+    return ticket_visible_queryset(user=user).filter(problem_links__problem=problem)
+
+
+def problem_events(*, problem: Problem) -> QuerySet[ProblemEvent]:
+    return problem.events.select_related("actor").order_by("created_at", "id")
+
+
+def problems_of_ticket(*, user: User, ticket_id: int) -> QuerySet[Problem]:
+    """The problems behind a ticket `user` may see (NotFound otherwise)."""
+    if not ticket_visible_queryset(user=user).filter(pk=ticket_id).exists():
+        raise NotFound(_("No such ticket."))
+    return Problem.objects.filter(links__ticket_id=ticket_id).order_by("registered_at", "id")
+
+
+def problem_candidates(
+    *, user: User, days: int = 30, at_least: int = 3
+) -> list[tuple[recurrence.Recurrence, list[Ticket]]]:
+    """Recurring incidents of the last `days` that no problem covers, with their tickets."""
+    if not user.is_vendor_staff:
+        raise PermissionDenied(_("Only the support team sees problems."))
+    within = dt.timedelta(days=days)
+    rows = (
+        Ticket.objects.filter(registered_at__gte=clock.now() - within, problem_links__isnull=True)
+        .values_list(
+            "pk", "organisation_id", "service_id", "ticket_class_id", "title", "registered_at"
+        )
+        .order_by("-registered_at")[:5000]
+    )
+    groups = recurrence.recurrences(
+        (recurrence.Incident(*row) for row in rows), at_least=at_least, within=within
+    )
+    tickets = Ticket.objects.in_bulk([pk for group in groups for pk in group.ticket_ids])
+    return [(group, [tickets[pk] for pk in group.ticket_ids]) for group in groups]
