@@ -9,6 +9,7 @@ import pytest
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 
 from sladesk.accounts.services import api_token_create
 from sladesk.core.errors import Conflict, DomainError, NotFound, PermissionDenied
@@ -17,7 +18,7 @@ from sladesk.problems.choices import ProblemEventKind
 from sladesk.problems.models import Problem, ProblemEvent
 from sladesk.tickets.choices import CommentKind, EventKind
 from sladesk.tickets.models import Ticket
-from tests.conftest import World
+from tests.conftest import World, signed_in
 
 
 def register(world: World, *tickets: Ticket, title: str = "Invoice page blank") -> Problem:
@@ -222,3 +223,26 @@ def test_the_problem_list_and_its_incidents_cost_the_same_whatever_they_hold(
         )
     many = (queries("/api/v1/problems"), queries(f"/api/v1/problems/{problem.pk}/incidents"))
     assert few == many
+
+
+def test_the_ticket_page_shows_its_known_problem_and_workaround(world: World) -> None:
+    ticket = world.ticket(world.alpha)
+    problem = register(world, ticket)
+    services.problem_act(
+        actor=world.agent1, problem_id=problem.pk, action="known-error", text="Use <b>Safari</b>."
+    )
+    url = reverse("web:ticket_detail", args=[ticket.pk])
+    page = signed_in(world.alpha.user).get(url).content.decode()
+    assert problem.number in page
+    assert "Known problems" in page
+    assert "Use &lt;b&gt;Safari&lt;/b&gt;." in page  # escaped, never markup
+    world.alpha.user.language = "ru"
+    world.alpha.user.save()
+    assert "Известные проблемы" in signed_in(world.alpha.user).get(url).content.decode()
+    other = world.ticket(world.alpha)
+    assert (
+        problem.number
+        not in signed_in(world.alpha.user)
+        .get(reverse("web:ticket_detail", args=[other.pk]))
+        .content.decode()
+    )

@@ -55,6 +55,11 @@ def problems_of_ticket(*, user: User, ticket_id: int) -> QuerySet[Problem]:
     """The problems behind a ticket `user` may see (NotFound otherwise)."""
     if not ticket_visible_queryset(user=user).filter(pk=ticket_id).exists():
         raise NotFound(_("No such ticket."))
+    return problems_of_visible_ticket(ticket_id=ticket_id)
+
+
+def problems_of_visible_ticket(*, ticket_id: int) -> QuerySet[Problem]:
+    """The problems behind a ticket that a visibility-scoped selector gave."""
     return Problem.objects.filter(links__ticket_id=ticket_id).order_by("registered_at", "id")
 
 

@@ -20,6 +20,7 @@ from django.views.decorators.http import require_POST
 from sladesk.accounts import selectors as account_selectors
 from sladesk.accounts.models import SupportLine, User
 from sladesk.core.errors import DomainError
+from sladesk.problems.selectors import problems_of_visible_ticket
 from sladesk.sla.choices import TicketSlaState
 from sladesk.sla.selectors import sla_events_of, sla_rows
 from sladesk.tickets import selectors, services
@@ -210,6 +211,7 @@ def ticket_detail(request: HttpRequest, ticket_id: int) -> HttpResponse:
         "comment_form": CommentForm(),
         "forms": action_forms(user=user, ticket=ticket),
         "is_watching": selectors.ticket_watchers(ticket=ticket).filter(pk=user.pk).exists(),
+        "problems": problems_of_visible_ticket(ticket_id=ticket.pk),
     }
     return render(request, "web/ticket_detail.html", context)
 
