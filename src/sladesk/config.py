@@ -89,3 +89,14 @@ def secret_key() -> str:
     with os.fdopen(descriptor, "w") as handle:
         handle.write(key)
     return key
+
+
+def ticket_prefix(name: str, default: str, *, taken: tuple[str, ...]) -> str:
+    """A prefix of ticket numbers: letters and digits, and none of `taken` (the numbers of
+    problems), so that a number always says what it numbers."""
+    value = (os.environ.get(name) or default).strip()
+    if not value.isalnum() or not value.isascii():
+        raise ConfigurationError(f"{name} must be letters and digits; got {value!r}")
+    if value.upper() in taken:
+        raise ConfigurationError(f"{name} cannot be {value!r}: problems are numbered so")
+    return value

@@ -31,3 +31,15 @@ def test_a_value_outside_the_choices_is_refused_by_name(monkeypatch: pytest.Monk
         config.env_choice("SLADESK_MAIL_UNKNOWN_SENDERS", "quarantine", ("quarantine", "create"))
     monkeypatch.setenv("SLADESK_MAIL_UNKNOWN_SENDERS", " Create ")
     assert config.env_choice("SLADESK_MAIL_UNKNOWN_SENDERS", "x", ("create",)) == "create"
+
+
+@pytest.mark.parametrize(("value", "accepted"), [("HD", True), ("prb", False), ("S-D", False)])
+def test_a_ticket_prefix_never_looks_like_a_problem_number(
+    monkeypatch: pytest.MonkeyPatch, value: str, accepted: bool
+) -> None:
+    monkeypatch.setenv("SLADESK_TICKET_PREFIX", value)
+    if accepted:
+        assert config.ticket_prefix("SLADESK_TICKET_PREFIX", "SD", taken=("PRB",)) == value
+    else:
+        with pytest.raises(config.ConfigurationError, match="SLADESK_TICKET_PREFIX"):
+            config.ticket_prefix("SLADESK_TICKET_PREFIX", "SD", taken=("PRB",))

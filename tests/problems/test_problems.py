@@ -13,6 +13,7 @@ from django.urls import reverse
 
 from sladesk.accounts.services import api_token_create
 from sladesk.core.errors import Conflict, DomainError, NotFound, PermissionDenied
+from sladesk.notifications.models import Notification
 from sladesk.problems import services
 from sladesk.problems.choices import ProblemEventKind
 from sladesk.problems.models import Problem, ProblemEvent
@@ -29,8 +30,9 @@ def register(world: World, *tickets: Ticket, title: str = "Invoice page blank") 
     )
 
 
-def system_notes(ticket: Ticket) -> list[str]:
-    comments = ticket.comments.filter(kind=CommentKind.SYSTEM).order_by("pk")
+def desk_replies(ticket: Ticket) -> list[str]:
+    """The public replies nobody wrote: the desk's, of which the ticket's people are told."""
+    comments = ticket.comments.filter(kind=CommentKind.PUBLIC, author=None).order_by("pk")
     return list(comments.values_list("body", flat=True))
 
 
@@ -71,9 +73,11 @@ def test_a_known_error_tells_its_open_incidents_the_workaround_and_the_fix(
     )
     note = f"A workaround is known (problem {problem.number}): Clear the cache."
     fixed = f"The cause is fixed (problem {problem.number}): Release 4.2 fixes it."
-    assert system_notes(open_incident) == [note, fixed]
-    assert system_notes(late) == [note, fixed]
-    assert system_notes(closed) == []
+    assert desk_replies(open_incident) == [note, fixed]
+    assert desk_replies(late) == [note, fixed]
+    assert desk_replies(closed) == []
+    told = Notification.objects.filter(ticket=open_incident, comment__body=note)
+    assert told.filter(recipient=world.alpha.user.email).exists()  # the requester hears of it
     problem.refresh_from_db()
     assert (problem.status, problem.workaround) == ("fixed", "Clear the cache.")
     assert problem.known_error_at is not None
@@ -156,7 +160,7 @@ def test_an_agent_runs_a_problem_over_the_api(world: World) -> None:
     kinds = [event["kind"] for event in client.get(f"{url}/events").json()]
     assert kinds == ["registered", "incident_linked", "status_changed", "field_changed"]
     assert client.get("/api/v1/problems?status=known_error").json()[0]["id"] == problem["id"]
-    refused = post(client, f"{url}/known-error", {"text": "Again"})
+    refused = post(client, f"{url}/reopen", {"text": ""})
     assert refused.status_code == 409
     assert client.delete(f"{url}/incidents/{ticket.pk}").status_code == 204
     unknown = client.patch(url, json.dumps({"status": "closed"}), "application/json")
@@ -246,3 +250,58 @@ def test_the_ticket_page_shows_its_known_problem_and_workaround(world: World) ->
         .get(reverse("web:ticket_detail", args=[other.pk]))
         .content.decode()
     )
+
+
+def test_a_better_workaround_is_told_again_and_a_fix_that_did_not_hold_is_withdrawn(
+    world: World,
+) -> None:
+    ticket = world.ticket(world.alpha)
+    problem = register(world, ticket)
+    act = services.problem_act
+    act(actor=world.agent1, problem_id=problem.pk, action="known-error", text="Reload.")
+    act(actor=world.agent1, problem_id=problem.pk, action="known-error", text="Clear cache.")
+    act(actor=world.agent1, problem_id=problem.pk, action="fix", text="Release 4.2")
+    act(actor=world.agent1, problem_id=problem.pk, action="reopen")
+    problem.refresh_from_db()
+    assert (problem.status, problem.fix, problem.workaround) == ("analysing", "", "Clear cache.")
+    assert len(desk_replies(ticket)) == 3
+    customer = client_for(world.alpha.user)
+    assert customer.get(f"/api/v1/tickets/{ticket.pk}/problems").json()[0]["fix"] == ""
+
+
+def test_a_fixed_problem_tells_a_late_incident_and_a_closed_one_takes_none(
+    world: World,
+) -> None:
+    problem = register(world)
+    services.problem_act(actor=world.agent1, problem_id=problem.pk, action="fix", text="4.2")
+    late = world.ticket(world.alpha)
+    services.problem_link(actor=world.agent1, problem_id=problem.pk, ticket_id=late.pk)
+    assert desk_replies(late) == [f"The cause is fixed (problem {problem.number}): 4.2"]
+    services.problem_act(actor=world.agent1, problem_id=problem.pk, action="close", text="ok")
+    with pytest.raises(Conflict, match="closed"):
+        services.problem_link(
+            actor=world.agent1, problem_id=problem.pk, ticket_id=world.ticket(world.alpha).pk
+        )
+
+
+def test_the_workaround_and_the_status_change_only_through_the_steps(world: World) -> None:
+    problem = register(world)
+    client = client_for(world.agent1)
+    url = f"/api/v1/problems/{problem.pk}"
+    for body in ({"workaround": "quietly"}, {"status": "closed"}):
+        assert client.patch(url, json.dumps(body), "application/json").status_code == 422
+    emptied = client.patch(url, json.dumps({"title": None}), "application/json")
+    assert emptied.status_code == 400
+    assert (
+        client.patch(url, json.dumps({"description": None}), "application/json").status_code == 400
+    )
+    problem.refresh_from_db()
+    assert problem.title == "Invoice page blank"
+
+
+def test_cancelled_tickets_are_no_recurring_incidents(world: World) -> None:
+    tickets = [world.ticket(world.alpha, title="VPN drops every hour") for _ in range(3)]
+    client = client_for(world.lead)
+    assert len(client.get("/api/v1/problems/candidates").json()) == 1
+    Ticket.objects.filter(pk=tickets[0].pk).update(status="cancelled")
+    assert client.get("/api/v1/problems/candidates").json() == []

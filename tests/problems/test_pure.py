@@ -62,6 +62,9 @@ def test_titles_match_by_their_significant_words_in_any_language() -> None:
     assert signature("Chyba: faktura nefunguje") == signature("faktura znovu nefunguje")
     assert signature("Order 1234 failed") == signature("order 98 failed")  # numbers do not count
     assert signature("help!!!") == ()
+    assert signature("VPN not working") != signature("VPN working")
+    assert signature("Отчёт не открывается") != signature("Отчёт открывается")
+    assert signature("DB1 is down") != signature("db2 down again")
 
 
 def test_alike_incidents_of_one_service_within_the_window_recur() -> None:

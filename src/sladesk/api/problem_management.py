@@ -55,7 +55,6 @@ class ProblemPatch(StrictIn):
     service_id: int | None = None
     owner_id: int | None = None
     root_cause: str | None = Field(None, max_length=20_000)
-    workaround: str | None = Field(None, max_length=20_000)
 
 
 class ActionIn(StrictIn):
@@ -158,7 +157,7 @@ def analyse_problem(request: HttpRequest, problem_id: int, payload: ActionIn) ->
 @router.post("/problems/{problem_id}/known-error", response=ProblemOut)
 def known_error(request: HttpRequest, problem_id: int, payload: ActionIn) -> Problem:
     """The root cause and a workaround are known: `text` is the workaround, told to every
-    open incident of the problem."""
+    open incident of the problem (again, for a better workaround of a known error)."""
     return _act(request, problem_id, lifecycle.Action.KNOWN_ERROR, payload.text)
 
 

@@ -1,8 +1,8 @@
 """The problem lifecycle as a pure state machine (no Django import).
 
     registered -> analysing -> known_error -> fixed -> closed
-    analysing / known_error -> fixed;  any but closed -> closed (with a reason)
-    closed / fixed -> analysing (the incidents came back)
+    any open status -> known_error (again: a better workaround) or -> fixed
+    any but closed -> closed (with a reason);  fixed / closed -> analysing (it came back)
 
 A known error is a problem whose root cause and workaround are written down (ITIL); fixed
 means the permanent fix is delivered, closed that it was verified (or given up, said why).
@@ -33,7 +33,8 @@ OPEN_STATUSES = frozenset({Status.REGISTERED, Status.ANALYSING, Status.KNOWN_ERR
 
 TRANSITIONS: dict[Action, tuple[frozenset[Status], Status]] = {
     Action.ANALYSE: (frozenset({Status.REGISTERED}), Status.ANALYSING),
-    Action.KNOWN_ERROR: (frozenset({Status.REGISTERED, Status.ANALYSING}), Status.KNOWN_ERROR),
+    # Again from a known error: a better workaround, told to the incidents again.
+    Action.KNOWN_ERROR: (OPEN_STATUSES, Status.KNOWN_ERROR),
     Action.FIX: (OPEN_STATUSES, Status.FIXED),
     Action.CLOSE: (OPEN_STATUSES | {Status.FIXED}, Status.CLOSED),
     Action.REOPEN: (frozenset({Status.FIXED, Status.CLOSED}), Status.ANALYSING),

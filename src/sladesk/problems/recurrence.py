@@ -13,16 +13,21 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-_WORD = re.compile(r"[^\W\d_]{3,}", re.UNICODE)
+# Words of three letters or more, and names mixing letters and digits ("db1", "vm12"): a
+# number alone (an order, a time) changes every time and says nothing.
+_WORD = re.compile(r"\b(?=\w*[^\W\d_])[^\W_]{2,}\b", re.UNICODE)
 # Words that say nothing of the fault, in the desk's languages.
 _NOISE = frozenset(
     {
-        "the", "and", "not", "again", "still", "does", "doesn", "with", "from", "after",
+        "the", "and", "again", "still", "does", "with", "from", "after",
         "error", "problem", "issue", "please", "help", "urgent",
-        "не", "опять", "снова", "ошибка", "проблема", "срочно", "помогите", "после",
-        "není", "znovu", "chyba", "problém", "nefunguje",
+        "опять", "снова", "ошибка", "проблема", "срочно", "помогите", "после",
+        "znovu", "chyba", "problém",
     }
 )  # fmt: skip
+
+
+_NEGATIONS = frozenset({"no", "не", "ne"})
 
 
 @dataclass(frozen=True)
@@ -44,8 +49,15 @@ class Recurrence:
 
 
 def signature(title: str) -> tuple[str, ...]:
-    """The significant words of a title, folded and sorted."""
+    """The significant words of a title, folded and sorted. Negations ("not", "не",
+    "nefunguje") are kept: "VPN working" is not "VPN not working"; so are names with
+    digits: "DB1 down" is not "DB2 down"."""
     words = {word.casefold() for word in _WORD.findall(title)}
+    words = {
+        word
+        for word in words
+        if len(word) > 2 or word in _NEGATIONS or any(c.isdigit() for c in word)
+    }
     return tuple(sorted(words - _NOISE))
 
 

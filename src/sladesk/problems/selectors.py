@@ -14,8 +14,11 @@ from sladesk.core import clock
 from sladesk.core.errors import NotFound, PermissionDenied
 from sladesk.problems import recurrence
 from sladesk.problems.models import Problem, ProblemEvent
+from sladesk.tickets.choices import TicketStatus
 from sladesk.tickets.models import Ticket
 from sladesk.tickets.selectors import ticket_visible_queryset
+
+CANDIDATE_TICKETS = 5000
 
 
 def problem_list(*, user: User, status: str = "", text: str = "") -> QuerySet[Problem]:
@@ -66,16 +69,18 @@ def problems_of_visible_ticket(*, ticket_id: int) -> QuerySet[Problem]:
 def problem_candidates(
     *, user: User, days: int = 30, at_least: int = 3
 ) -> list[tuple[recurrence.Recurrence, list[Ticket]]]:
-    """Recurring incidents of the last `days` that no problem covers, with their tickets."""
+    """Recurring incidents of the last `days` that no problem covers, with their tickets
+    (of the latest `CANDIDATE_TICKETS` registered: a window a busy desk fills sooner)."""
     if not user.is_vendor_staff:
         raise PermissionDenied(_("Only the support team sees problems."))
     within = dt.timedelta(days=days)
     rows = (
         Ticket.objects.filter(registered_at__gte=clock.now() - within, problem_links__isnull=True)
+        .exclude(status=TicketStatus.CANCELLED)  # withdrawn: no incident at all
         .values_list(
             "pk", "organisation_id", "service_id", "ticket_class_id", "title", "registered_at"
         )
-        .order_by("-registered_at")[:5000]
+        .order_by("-registered_at", "-pk")[:CANDIDATE_TICKETS]
     )
     groups = recurrence.recurrences(
         (recurrence.Incident(*row) for row in rows), at_least=at_least, within=within

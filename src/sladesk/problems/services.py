@@ -27,8 +27,10 @@ from sladesk.tickets.services.common import finish, lock_visible, require_vendor
 from sladesk.tickets.services.conversation import add_comment
 
 PREFIX = "PRB"
-# What `problem_update` may change; the status and its texts change through actions.
-EDITABLE = ("title", "description", "service_id", "owner_id", "root_cause", "workaround")
+# What `problem_update` may change; the status and what its incidents are told (workaround,
+# fix) change only through actions, which tell them.
+EDITABLE = ("title", "description", "service_id", "owner_id", "root_cause")
+TEXTS = ("title", "description", "root_cause")
 
 
 @dataclass(frozen=True)
@@ -57,7 +59,10 @@ def _record(
 
 
 def _checked(changes: dict[str, Any]) -> dict[str, Any]:
-    """The changes, their references checked: a vendor's agent owns, an active service."""
+    """The changes, their references checked: a vendor's agent owns, a known service."""
+    for field in TEXTS:
+        if field in changes and changes[field] is None:
+            raise DomainError(_("This field cannot be emptied with null."), field=field)
     if "title" in changes:
         changes["title"] = str(changes["title"]).strip()
         if not changes["title"]:
@@ -71,6 +76,15 @@ def _checked(changes: dict[str, Any]) -> dict[str, Any]:
     if service_id is not None and not Service.objects.filter(pk=service_id).exists():
         raise DomainError(_("Unknown service."), field="service")
     return changes
+
+
+def _next_number(year: int) -> str:
+    """`PRB-YEAR-NNNNNN`, issued as ticket numbers are; one already taken (a counter or
+    sequence restored behind the data) is skipped, never issued twice."""
+    while True:
+        number = f"{PREFIX}-{year}-{next_number_value(PREFIX, year):06d}"
+        if not Problem.objects.filter(number=number).exists():
+            return number
 
 
 def problem_register(
@@ -92,14 +106,14 @@ def problem_register(
     year = timezone.localtime(now, timezone.get_default_timezone()).year
     with transaction.atomic():
         problem = Problem.objects.create(
-            number=f"{PREFIX}-{year}-{next_number_value(PREFIX, year):06d}",
+            number=_next_number(year),
             registered_by=actor,
             registered_at=now,
             updated_at=now,
             **changes,
         )
         _record(problem, actor, ProblemEventKind.REGISTERED)
-        for ticket_id in dict.fromkeys(ticket_ids):
+        for ticket_id in sorted(set(ticket_ids)):  # tickets are locked in id order, always
             problem_link(actor=actor, problem_id=problem.pk, ticket_id=ticket_id)
     return problem
 
@@ -136,13 +150,21 @@ def problem_update(*, actor: User, problem_id: int, changes: dict[str, Any]) -> 
     return problem
 
 
+def _tell(ticket: Ticket, note: str) -> None:
+    """A public reply of the desk on a locked ticket: its people are told (mail, webhooks),
+    and, being nobody's, it is no vendor response for the SLA."""
+    add_comment(ticket, None, CommentKind.PUBLIC, note)
+
+
 def _tell_incidents(problem: Problem, note: str) -> None:
-    """A note of the desk on every open incident of the problem (its people are told)."""
+    """Tell every open incident of the problem, locked in id order (as everywhere)."""
     ticket_ids = problem.links.values_list("ticket_id", flat=True)
-    for ticket in Ticket.objects.select_for_update().filter(
-        pk__in=ticket_ids, status__in=ticket_lifecycle.OPEN_STATUSES
+    for ticket in (
+        Ticket.objects.select_for_update()
+        .filter(pk__in=ticket_ids, status__in=ticket_lifecycle.OPEN_STATUSES)
+        .order_by("pk")
     ):
-        add_comment(ticket, None, CommentKind.SYSTEM, note)
+        _tell(ticket, note)
         finish(ticket, None)
 
 
@@ -150,6 +172,13 @@ def _workaround_note(problem: Problem) -> str:
     return _("A workaround is known (problem %(number)s): %(workaround)s") % {
         "number": problem.number,
         "workaround": problem.workaround,
+    }
+
+
+def _fix_note(problem: Problem) -> str:
+    return _("The cause is fixed (problem %(number)s): %(fix)s") % {
+        "number": problem.number,
+        "fix": problem.fix,
     }
 
 
@@ -189,26 +218,28 @@ def problem_act(*, actor: User, problem_id: int, action: str, text: str = "") ->
         elif step == lifecycle.Action.CLOSE:
             problem.closed_at = now
         elif step == lifecycle.Action.REOPEN:
+            # The fix did not hold: it is no longer what the incidents are shown (the
+            # events keep it).
             problem.fixed_at = problem.closed_at = None
+            problem.fix = problem.closing_note = ""
         problem.updated_at = now
         problem.save()
         if step == lifecycle.Action.KNOWN_ERROR:
             _tell_incidents(problem, _workaround_note(problem))
         elif step == lifecycle.Action.FIX:
-            _tell_incidents(
-                problem,
-                _("The cause is fixed (problem %(number)s): %(fix)s")
-                % {"number": problem.number, "fix": problem.fix},
-            )
+            _tell_incidents(problem, _fix_note(problem))
     return problem
 
 
 def problem_link(*, actor: User, problem_id: int, ticket_id: int) -> ProblemLink:
-    """Record that the problem causes the incident; an incident linked to a known error
-    is told its workaround at once."""
+    """Record that the problem causes the incident; an open incident linked to a known
+    error is told its workaround at once, one linked to a fixed problem the fix. A closed
+    problem takes no incidents (reopen it)."""
     require_vendor(actor)
     with transaction.atomic():
         problem = _locked(problem_id)
+        if problem.status == lifecycle.Status.CLOSED:
+            raise Conflict(_("The problem is closed: reopen it first."))
         ticket = lock_visible(actor=actor, ticket_id=ticket_id)
         try:
             with transaction.atomic():
@@ -219,10 +250,11 @@ def problem_link(*, actor: User, problem_id: int, ticket_id: int) -> ProblemLink
             raise Conflict(_("The incident is linked to this problem already.")) from None
         _record(problem, actor, ProblemEventKind.INCIDENT_LINKED, data={"ticket_id": ticket.pk})
         history.record(ticket, actor, EventKind.PROBLEM_LINKED, data={"problem_id": problem.pk})
-        if problem.status == lifecycle.Status.KNOWN_ERROR and (
-            ticket.status in ticket_lifecycle.OPEN_STATUSES
-        ):
-            add_comment(ticket, None, CommentKind.SYSTEM, _workaround_note(problem))
+        if ticket.status in ticket_lifecycle.OPEN_STATUSES:
+            if problem.status == lifecycle.Status.KNOWN_ERROR:
+                _tell(ticket, _workaround_note(problem))
+            elif problem.status == lifecycle.Status.FIXED:
+                _tell(ticket, _fix_note(problem))
         finish(ticket, actor)
     return link
 
