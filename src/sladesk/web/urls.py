@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from sladesk.web import account, views
+from sladesk.web import account, problems, views
 from sladesk.web.actions import ACTIONS, action_view
 
 app_name = "web"
@@ -36,5 +36,14 @@ urlpatterns = [
         path(f"tickets/<int:ticket_id>/{name}/", action_view(name), name=f"ticket_{name}")
         for name in ACTIONS
     ),
+    path("problems/", problems.problem_list, name="problem_list"),
+    path("problems/<int:problem_id>/", problems.problem_detail, name="problem_detail"),
+    path("problems/<int:problem_id>/link/", problems.problem_link, name="problem_link"),
+    path(
+        "problems/<int:problem_id>/unlink/<int:ticket_id>/",
+        problems.problem_unlink,
+        name="problem_unlink",
+    ),
+    path("problems/<int:problem_id>/<str:action>/", problems.problem_step, name="problem_step"),
     path("attachments/<int:attachment_id>/", views.attachment_download, name="attachment_download"),
 ]

@@ -1,0 +1,183 @@
+"""The workspace's problems (the support team only): the list with what recurs, one problem
+with its steps, incidents and history."""
+
+from __future__ import annotations
+
+import re
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+
+from sladesk.core.errors import DomainError
+from sladesk.problems import selectors, services
+from sladesk.problems.choices import ProblemStatus
+from sladesk.problems.lifecycle import TRANSITIONS, Action, Status
+from sladesk.tickets.selectors import ticket_visible_queryset
+from sladesk.web.common import actor_of, domain_errors_as_404, vendor_only
+from sladesk.web.forms import Form
+
+# Each step's button and the label of its text (the workaround, the fix, why it closes).
+STEPS = {
+    Action.ANALYSE: (gettext_lazy("Start analysing"), gettext_lazy("Notes (optional)")),
+    Action.KNOWN_ERROR: (gettext_lazy("Record the workaround"), gettext_lazy("Workaround")),
+    Action.FIX: (gettext_lazy("Record the fix"), gettext_lazy("Permanent fix")),
+    Action.CLOSE: (gettext_lazy("Close the problem"), gettext_lazy("Why it is closed")),
+    Action.REOPEN: (gettext_lazy("Reopen the problem"), gettext_lazy("Notes (optional)")),
+}
+NUMBERS = re.compile(r"[\w-]+")
+
+
+class ProblemForm(Form):
+    title = forms.CharField(label=gettext_lazy("Title"), max_length=200)
+    description = forms.CharField(
+        label=gettext_lazy("Description"), widget=forms.Textarea(attrs={"rows": 3}), required=False
+    )
+    tickets = forms.CharField(
+        label=gettext_lazy("Incidents (ticket numbers)"), required=False, max_length=2000
+    )
+
+
+class StepForm(Form):
+    text = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}), required=False, max_length=20_000
+    )
+
+
+class LinkForm(Form):
+    ticket = forms.CharField(label=gettext_lazy("Ticket number"), max_length=40)
+
+
+def _ticket_ids(request: HttpRequest, numbers: str) -> list[int]:
+    """The tickets of the numbers typed; a number that names none is a form error."""
+    wanted = set(NUMBERS.findall(numbers.upper()))
+    found = dict(
+        ticket_visible_queryset(user=actor_of(request))
+        .filter(number__in=wanted)
+        .values_list("number", "pk")
+    )
+    missing = sorted(wanted - set(found))
+    if missing:
+        raise forms.ValidationError(
+            _("No such ticket: %(numbers)s") % {"numbers": ", ".join(missing)}
+        )
+    return list(found.values())
+
+
+@login_required
+@vendor_only
+def problem_list(request: HttpRequest) -> HttpResponse:
+    user = actor_of(request)
+    form = ProblemForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            ticket_ids = _ticket_ids(request, form.cleaned_data["tickets"])
+            problem = services.problem_register(
+                actor=user,
+                data=services.ProblemRegistration(
+                    title=form.cleaned_data["title"],
+                    description=form.cleaned_data["description"],
+                ),
+                ticket_ids=ticket_ids,
+            )
+        except forms.ValidationError as error:
+            form.add_error("tickets", error)
+        except DomainError as error:
+            form.add_error(None, error.message)
+        else:
+            messages.success(
+                request, _("Problem %(number)s registered.") % {"number": problem.number}
+            )
+            return redirect("web:problem_detail", problem_id=problem.pk)
+    status = request.GET.get("status", "")
+    context = {
+        "problems": selectors.problem_list(user=user, status=status)[:200],
+        "statuses": ProblemStatus.choices,
+        "status": status,
+        "candidates": selectors.problem_candidates(user=user),
+        "form": form,
+    }
+    return render(request, "web/problem_list.html", context)
+
+
+@login_required
+@vendor_only
+@domain_errors_as_404
+def problem_detail(request: HttpRequest, problem_id: int) -> HttpResponse:
+    user = actor_of(request)
+    problem = selectors.problem_get(user=user, problem_id=problem_id)
+    status = Status(problem.status)
+    steps = [
+        (action.value, button, label)
+        for action, (button, label) in STEPS.items()
+        if status in TRANSITIONS[action][0]
+    ]
+    context = {
+        "problem": problem,
+        "incidents": selectors.problem_incidents(user=user, problem=problem).order_by("pk"),
+        "events": selectors.problem_events(problem=problem),
+        "steps": steps,
+        "link_form": LinkForm(),
+    }
+    return render(request, "web/problem_detail.html", context)
+
+
+@login_required
+@vendor_only
+@require_POST
+@domain_errors_as_404
+def problem_step(request: HttpRequest, problem_id: int, action: str) -> HttpResponseBase:
+    user = actor_of(request)
+    selectors.problem_get(user=user, problem_id=problem_id)  # 404 before anything else
+    form = StepForm(request.POST, prefix=action)
+    if form.is_valid():
+        try:
+            services.problem_act(
+                actor=user, problem_id=problem_id, action=action, text=form.cleaned_data["text"]
+            )
+        except DomainError as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(request, _("Done."))
+    else:
+        messages.error(request, _("The text is too long."))
+    return redirect("web:problem_detail", problem_id=problem_id)
+
+
+@login_required
+@vendor_only
+@require_POST
+@domain_errors_as_404
+def problem_link(request: HttpRequest, problem_id: int) -> HttpResponseBase:
+    user = actor_of(request)
+    selectors.problem_get(user=user, problem_id=problem_id)
+    form = LinkForm(request.POST)
+    try:
+        if not form.is_valid():
+            raise forms.ValidationError(_("Give a ticket number."))
+        for ticket_id in _ticket_ids(request, form.cleaned_data["ticket"]):
+            services.problem_link(actor=user, problem_id=problem_id, ticket_id=ticket_id)
+    except forms.ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    except DomainError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, _("Incident linked."))
+    return redirect("web:problem_detail", problem_id=problem_id)
+
+
+@login_required
+@vendor_only
+@require_POST
+@domain_errors_as_404
+def problem_unlink(request: HttpRequest, problem_id: int, ticket_id: int) -> HttpResponseBase:
+    user = actor_of(request)
+    selectors.problem_get(user=user, problem_id=problem_id)
+    services.problem_unlink(actor=user, problem_id=problem_id, ticket_id=ticket_id)
+    messages.success(request, _("Incident unlinked."))
+    return redirect("web:problem_detail", problem_id=problem_id)
