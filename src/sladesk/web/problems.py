@@ -4,6 +4,9 @@ with its steps, incidents and history."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
 
 from django import forms
 from django.contrib import messages
@@ -127,13 +130,26 @@ def problem_detail(request: HttpRequest, problem_id: int) -> HttpResponse:
     return render(request, "web/problem_detail.html", context)
 
 
-@login_required
-@vendor_only
-@require_POST
-@domain_errors_as_404
-def problem_step(request: HttpRequest, problem_id: int, action: str) -> HttpResponseBase:
+def problem_post(view: Callable[..., None]) -> Callable[..., HttpResponseBase]:
+    """A POST on one problem: signed in, of the support team, the problem found (404) before
+    anything else; back to the problem's page after."""
+
+    @login_required
+    @vendor_only
+    @require_POST
+    @domain_errors_as_404
+    @wraps(view)
+    def wrapper(request: HttpRequest, problem_id: int, **kwargs: Any) -> HttpResponseBase:
+        selectors.problem_get(user=actor_of(request), problem_id=problem_id)
+        view(request, problem_id, **kwargs)
+        return redirect("web:problem_detail", problem_id=problem_id)
+
+    return wrapper
+
+
+@problem_post
+def problem_step(request: HttpRequest, problem_id: int, action: str) -> None:
     user = actor_of(request)
-    selectors.problem_get(user=user, problem_id=problem_id)  # 404 before anything else
     form = StepForm(request.POST, prefix=action)
     if form.is_valid():
         try:
@@ -146,16 +162,11 @@ def problem_step(request: HttpRequest, problem_id: int, action: str) -> HttpResp
             messages.success(request, _("Done."))
     else:
         messages.error(request, _("The text is too long."))
-    return redirect("web:problem_detail", problem_id=problem_id)
 
 
-@login_required
-@vendor_only
-@require_POST
-@domain_errors_as_404
-def problem_link(request: HttpRequest, problem_id: int) -> HttpResponseBase:
+@problem_post
+def problem_link(request: HttpRequest, problem_id: int) -> None:
     user = actor_of(request)
-    selectors.problem_get(user=user, problem_id=problem_id)
     form = LinkForm(request.POST)
     try:
         if not form.is_valid():
@@ -168,16 +179,9 @@ def problem_link(request: HttpRequest, problem_id: int) -> HttpResponseBase:
         messages.error(request, error.message)
     else:
         messages.success(request, _("Incident linked."))
-    return redirect("web:problem_detail", problem_id=problem_id)
 
 
-@login_required
-@vendor_only
-@require_POST
-@domain_errors_as_404
-def problem_unlink(request: HttpRequest, problem_id: int, ticket_id: int) -> HttpResponseBase:
-    user = actor_of(request)
-    selectors.problem_get(user=user, problem_id=problem_id)
-    services.problem_unlink(actor=user, problem_id=problem_id, ticket_id=ticket_id)
+@problem_post
+def problem_unlink(request: HttpRequest, problem_id: int, ticket_id: int) -> None:
+    services.problem_unlink(actor=actor_of(request), problem_id=problem_id, ticket_id=ticket_id)
     messages.success(request, _("Incident unlinked."))
-    return redirect("web:problem_detail", problem_id=problem_id)
