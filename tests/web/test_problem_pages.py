@@ -3,11 +3,21 @@ are told nothing exists there."""
 
 from __future__ import annotations
 
+from django.test import Client
 from django.urls import reverse
 
 from sladesk.problems.models import Problem
 from sladesk.tickets.choices import CommentKind
+from sladesk.tickets.models import Ticket
 from tests.conftest import World, signed_in
+
+
+def registered_on_the_page(world: World) -> tuple[Ticket, Client, Problem]:
+    """A customer's ticket, line 1's browser, and the problem it registered on the page."""
+    ticket = world.ticket(world.alpha)
+    client = signed_in(world.agent1)
+    client.post(reverse("web:problem_list"), {"title": "Blank", "tickets": ticket.number})
+    return ticket, client, Problem.objects.get()
 
 
 def test_an_agent_registers_a_problem_with_its_incidents_by_number(world: World) -> None:
@@ -44,10 +54,7 @@ def test_an_unknown_ticket_number_is_a_form_error_and_nothing_is_registered(
 def test_the_steps_on_the_page_record_the_workaround_and_tell_the_incident(
     world: World,
 ) -> None:
-    ticket = world.ticket(world.alpha)
-    client = signed_in(world.agent1)
-    client.post(reverse("web:problem_list"), {"title": "Blank", "tickets": ticket.number})
-    problem = Problem.objects.get()
+    ticket, client, problem = registered_on_the_page(world)
     url = reverse("web:problem_detail", args=[problem.pk])
     page = client.get(url).content.decode()
     assert 'data-action="known-error"' in page
@@ -95,3 +102,36 @@ def test_the_problem_pages_speak_russian(world: World) -> None:
     world.agent1.save()
     page = signed_in(world.agent1).get(reverse("web:problem_list")).content.decode()
     assert "Зарегистрировать проблему" in page
+
+
+def test_odd_requests_on_the_problem_pages_get_a_message_or_a_404_never_a_500(
+    world: World,
+) -> None:
+    ticket, client, problem = registered_on_the_page(world)
+    assert client.get(reverse("web:problem_list") + "?status=%00").status_code == 200
+    assert client.get(reverse("web:problem_list") + "?status=nonsense").status_code == 200
+    assert client.get(reverse("web:problem_detail", args=[999_999])).status_code == 404
+    odd = client.post(reverse("web:problem_step", args=[problem.pk, "explode"]), follow=True)
+    assert "Unknown action" in odd.content.decode()
+    assert client.get(reverse("web:problem_step", args=[problem.pk, "close"])).status_code == 405
+    unlink = reverse("web:problem_unlink", args=[problem.pk, ticket.pk])
+    client.post(unlink)
+    twice = client.post(unlink, follow=True)
+    assert twice.status_code == 200
+    assert "not linked" in twice.content.decode()
+    link = reverse("web:problem_link", args=[problem.pk])
+    for typed in ("!!!", f"{ticket.number} {ticket.number}x"):
+        answer = client.post(link, {"ticket": typed}, follow=True).content.decode()
+        assert "Give one ticket number." in answer
+    assert not problem.links.exists()
+
+
+def test_the_history_says_what_changed_in_the_readers_words(world: World) -> None:
+    ticket, client, problem = registered_on_the_page(world)
+    client.post(
+        reverse("web:problem_step", args=[problem.pk, "known-error"]),
+        {"known-error-text": "Reload."},
+    )
+    page = client.get(reverse("web:problem_detail", args=[problem.pk])).content.decode()
+    assert f"Incident linked: {ticket.number}" in page
+    assert "Registered → Known error (workaround): Reload." in page

@@ -13,6 +13,7 @@ from sladesk.accounts.models import User
 from sladesk.core import clock
 from sladesk.core.errors import NotFound, PermissionDenied
 from sladesk.problems import recurrence
+from sladesk.problems.choices import ProblemStatus
 from sladesk.problems.models import Problem, ProblemEvent
 from sladesk.tickets.choices import TicketStatus
 from sladesk.tickets.models import Ticket
@@ -28,8 +29,10 @@ def problem_list(*, user: User, status: str = "", text: str = "") -> QuerySet[Pr
     problems = Problem.objects.select_related("owner", "service").annotate(
         incident_count=Count("links")
     )
-    if status:
-        problems = problems.filter(status=status)
+    if status:  # one that is none of the statuses finds nothing
+        problems = (
+            problems.filter(status=status) if status in ProblemStatus.values else problems.none()
+        )
     if text:
         problems = problems.filter(Q(number__icontains=text) | Q(title__icontains=text))
     return problems.order_by("-registered_at", "-id")

@@ -17,10 +17,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from sladesk.core.errors import DomainError
+from sladesk.core.errors import DomainError, NotFound
 from sladesk.problems import selectors, services
 from sladesk.problems.choices import ProblemStatus
 from sladesk.problems.lifecycle import TRANSITIONS, Action, Status
+from sladesk.problems.models import Problem, ProblemEvent
+from sladesk.tickets.models import Ticket
 from sladesk.tickets.selectors import ticket_visible_queryset
 from sladesk.web.common import actor_of, domain_errors_as_404, vendor_only
 from sladesk.web.forms import Form
@@ -39,7 +41,10 @@ NUMBERS = re.compile(r"[\w-]+")
 class ProblemForm(Form):
     title = forms.CharField(label=gettext_lazy("Title"), max_length=200)
     description = forms.CharField(
-        label=gettext_lazy("Description"), widget=forms.Textarea(attrs={"rows": 3}), required=False
+        label=gettext_lazy("Description"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        required=False,
+        max_length=20_000,
     )
     tickets = forms.CharField(
         label=gettext_lazy("Incidents (ticket numbers)"), required=False, max_length=2000
@@ -98,6 +103,7 @@ def problem_list(request: HttpRequest) -> HttpResponse:
             )
             return redirect("web:problem_detail", problem_id=problem.pk)
     status = request.GET.get("status", "")
+    status = status if status in ProblemStatus.values else ""
     context = {
         "problems": selectors.problem_list(user=user, status=status)[:200],
         "statuses": ProblemStatus.choices,
@@ -106,6 +112,29 @@ def problem_list(request: HttpRequest) -> HttpResponse:
         "form": form,
     }
     return render(request, "web/problem_list.html", context)
+
+
+def _history(problem: Problem) -> list[tuple[ProblemEvent, str]]:
+    """Each event with what it changed, in the reader's words: the field's name, the
+    statuses' labels, the incident's number."""
+    events = list(selectors.problem_events(problem=problem))
+    ticket_ids = {event.data.get("ticket_id") for event in events} - {None}
+    numbers = dict(Ticket.objects.filter(pk__in=ticket_ids).values_list("pk", "number"))
+    labels = dict(ProblemStatus.choices)
+    lines = []
+    for event in events:
+        if event.field == "status":
+            before, after = str(event.before), str(event.after)
+            what = f"{labels.get(before, before)} → {labels.get(after, after)}"
+            if event.data.get("text"):
+                what += f": {event.data['text']}"
+        elif event.field:
+            field = Problem._meta.get_field(event.field.removesuffix("_id"))
+            what = str(getattr(field, "verbose_name", event.field))
+        else:
+            what = numbers.get(event.data.get("ticket_id"), "")
+        lines.append((event, what))
+    return lines
 
 
 @login_required
@@ -123,7 +152,7 @@ def problem_detail(request: HttpRequest, problem_id: int) -> HttpResponse:
     context = {
         "problem": problem,
         "incidents": selectors.problem_incidents(user=user, problem=problem).order_by("pk"),
-        "events": selectors.problem_events(problem=problem),
+        "events": _history(problem),
         "steps": steps,
         "link_form": LinkForm(),
     }
@@ -169,10 +198,11 @@ def problem_link(request: HttpRequest, problem_id: int) -> None:
     user = actor_of(request)
     form = LinkForm(request.POST)
     try:
-        if not form.is_valid():
-            raise forms.ValidationError(_("Give a ticket number."))
-        for ticket_id in _ticket_ids(request, form.cleaned_data["ticket"]):
-            services.problem_link(actor=user, problem_id=problem_id, ticket_id=ticket_id)
+        numbers = NUMBERS.findall(form.cleaned_data["ticket"]) if form.is_valid() else []
+        if len(numbers) != 1:
+            raise forms.ValidationError(_("Give one ticket number."))
+        [ticket_id] = _ticket_ids(request, numbers[0])
+        services.problem_link(actor=user, problem_id=problem_id, ticket_id=ticket_id)
     except forms.ValidationError as error:
         messages.error(request, " ".join(error.messages))
     except DomainError as error:
@@ -183,5 +213,9 @@ def problem_link(request: HttpRequest, problem_id: int) -> None:
 
 @problem_post
 def problem_unlink(request: HttpRequest, problem_id: int, ticket_id: int) -> None:
-    services.problem_unlink(actor=actor_of(request), problem_id=problem_id, ticket_id=ticket_id)
-    messages.success(request, _("Incident unlinked."))
+    try:
+        services.problem_unlink(actor=actor_of(request), problem_id=problem_id, ticket_id=ticket_id)
+    except NotFound as error:  # unlinked already (a second click, a stale page)
+        messages.error(request, error.message)
+    else:
+        messages.success(request, _("Incident unlinked."))
