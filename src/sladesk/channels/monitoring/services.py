@@ -278,12 +278,11 @@ def _process(source: AlertSource, row: InboundAlert) -> None:
     assert ticket is not None  # noqa: S101  # every other step has an incident
     if step == Step.REOPEN:
         reopen(ticket, None)
-        note = _("The alert fires again: %(title)s") % {"title": row.title}
-    elif step == Step.NOTE_FIRING:
-        note = _("The alert fires again: %(title)s") % {"title": row.title}
+    if step == Step.NOTE_RESOLVED:
+        note = _("The alert has resolved: %(title)s")
     else:
-        note = _("The alert has resolved: %(title)s") % {"title": row.title}
-    add_comment(ticket, None, CommentKind.SYSTEM, note)
+        note = _("The alert fires again: %(title)s")
+    add_comment(ticket, None, CommentKind.SYSTEM, note % {"title": row.title})
     finish(ticket, None)
     row.ticket = ticket
     row.reason = f"{step} {ticket.number}"
