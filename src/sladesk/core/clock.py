@@ -18,6 +18,12 @@ def now() -> dt.datetime:
     return _shifted.get() or timezone.now()
 
 
+def desk_year() -> int:
+    """The year now in the desk's zone (SLADESK_TIME_ZONE), whoever asks: what numbers of
+    tickets and problems carry."""
+    return timezone.localtime(now(), timezone.get_default_timezone()).year
+
+
 @contextmanager
 def at(moment: dt.datetime) -> Iterator[None]:
     """Run the block as if it were `moment` (an aware instant)."""

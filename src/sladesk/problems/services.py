@@ -5,11 +5,10 @@ every change is a problem event, and linking is an event of the incident too."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from sladesk.accounts.models import Service, User
@@ -31,6 +30,12 @@ PREFIX = "PRB"
 # fix) change only through actions, which tell them.
 EDITABLE = ("title", "description", "service_id", "owner_id", "root_cause")
 TEXTS = ("title", "description", "root_cause")
+# The moment a step is taken, kept on the problem.
+STAMPED = {
+    lifecycle.Action.KNOWN_ERROR: "known_error_at",
+    lifecycle.Action.FIX: "fixed_at",
+    lifecycle.Action.CLOSE: "closed_at",
+}
 
 
 @dataclass(frozen=True)
@@ -43,9 +48,15 @@ class ProblemRegistration:
 
 
 def _record(
-    problem: Problem, actor: User, kind: str, *, field: str = "", before: Any = None,
-    after: Any = None, data: dict[str, Any] | None = None,
-) -> None:  # fmt: skip
+    problem: Problem,
+    actor: User,
+    kind: str,
+    *,
+    field: str = "",
+    before: Any = None,
+    after: Any = None,
+    data: dict[str, Any] | None = None,
+) -> None:
     ProblemEvent.objects.create(
         problem=problem,
         actor=actor,
@@ -93,20 +104,11 @@ def problem_register(
     """Record a problem (the support team only), linked to the incidents it is known to
     cause already: all of it, or nothing when one of them cannot be linked."""
     require_vendor(actor)
-    changes = _checked(
-        {
-            "title": data.title,
-            "description": data.description,
-            "service_id": data.service_id,
-            "owner_id": data.owner_id,
-            "root_cause": data.root_cause,
-        }
-    )
+    changes = _checked(asdict(data))
     now = clock.now()
-    year = timezone.localtime(now, timezone.get_default_timezone()).year
     with transaction.atomic():
         problem = Problem.objects.create(
-            number=_next_number(year),
+            number=_next_number(clock.desk_year()),
             registered_by=actor,
             registered_at=now,
             updated_at=now,
@@ -130,9 +132,8 @@ def problem_update(*, actor: User, problem_id: int, changes: dict[str, Any]) -> 
     require_vendor(actor)
     unknown = set(changes) - set(EDITABLE)
     if unknown:
-        raise DomainError(_("These fields cannot be changed: %(fields)s") % {
-            "fields": ", ".join(sorted(unknown))
-        })  # fmt: skip
+        fields = ", ".join(sorted(unknown))
+        raise DomainError(_("These fields cannot be changed: %(fields)s") % {"fields": fields})
     changes = _checked(dict(changes))
     with transaction.atomic():
         problem = _locked(problem_id)
@@ -141,10 +142,8 @@ def problem_update(*, actor: User, problem_id: int, changes: dict[str, Any]) -> 
             if before == value:
                 continue
             setattr(problem, field, value)
-            _record(
-                problem, actor, ProblemEventKind.FIELD_CHANGED, field=field, before=before,
-                after=value,
-            )  # fmt: skip
+            kind = ProblemEventKind.FIELD_CHANGED
+            _record(problem, actor, kind, field=field, before=before, after=value)
         problem.updated_at = clock.now()
         problem.save()
     return problem
@@ -168,18 +167,20 @@ def _tell_incidents(problem: Problem, note: str) -> None:
         finish(ticket, None)
 
 
-def _workaround_note(problem: Problem) -> str:
-    return _("A workaround is known (problem %(number)s): %(workaround)s") % {
-        "number": problem.number,
-        "workaround": problem.workaround,
-    }
-
-
-def _fix_note(problem: Problem) -> str:
-    return _("The cause is fixed (problem %(number)s): %(fix)s") % {
-        "number": problem.number,
-        "fix": problem.fix,
-    }
+def _news(problem: Problem) -> str | None:
+    """What the problem's incidents are told of it as it stands: its workaround while it is
+    a known error, its fix once fixed; nothing otherwise."""
+    if problem.status == lifecycle.Status.KNOWN_ERROR:
+        return _("A workaround is known (problem %(number)s): %(workaround)s") % {
+            "number": problem.number,
+            "workaround": problem.workaround,
+        }
+    if problem.status == lifecycle.Status.FIXED:
+        return _("The cause is fixed (problem %(number)s): %(fix)s") % {
+            "number": problem.number,
+            "fix": problem.fix,
+        }
+    return None
 
 
 def problem_act(*, actor: User, problem_id: int, action: str, text: str = "") -> Problem:
@@ -205,18 +206,19 @@ def problem_act(*, actor: User, problem_id: int, action: str, text: str = "") ->
             ) from error
         now = clock.now()
         _record(
-            problem, actor, ProblemEventKind.STATUS_CHANGED, field="status",
-            before=problem.status, after=target.value, data={"action": step.value, "text": text},
-        )  # fmt: skip
+            problem,
+            actor,
+            ProblemEventKind.STATUS_CHANGED,
+            field="status",
+            before=problem.status,
+            after=target.value,
+            data={"action": step.value, "text": text},
+        )
         problem.status = target
         if field:
             setattr(problem, field, text)
-        if step == lifecycle.Action.KNOWN_ERROR:
-            problem.known_error_at = now
-        elif step == lifecycle.Action.FIX:
-            problem.fixed_at = now
-        elif step == lifecycle.Action.CLOSE:
-            problem.closed_at = now
+        if step in STAMPED:
+            setattr(problem, STAMPED[step], now)
         elif step == lifecycle.Action.REOPEN:
             # The fix did not hold: it is no longer what the incidents are shown (the
             # events keep it).
@@ -224,10 +226,9 @@ def problem_act(*, actor: User, problem_id: int, action: str, text: str = "") ->
             problem.fix = problem.closing_note = ""
         problem.updated_at = now
         problem.save()
-        if step == lifecycle.Action.KNOWN_ERROR:
-            _tell_incidents(problem, _workaround_note(problem))
-        elif step == lifecycle.Action.FIX:
-            _tell_incidents(problem, _fix_note(problem))
+        news = _news(problem)  # a known error or a fix: what only these steps reach
+        if news:
+            _tell_incidents(problem, news)
     return problem
 
 
@@ -250,11 +251,9 @@ def problem_link(*, actor: User, problem_id: int, ticket_id: int) -> ProblemLink
             raise Conflict(_("The incident is linked to this problem already.")) from None
         _record(problem, actor, ProblemEventKind.INCIDENT_LINKED, data={"ticket_id": ticket.pk})
         history.record(ticket, actor, EventKind.PROBLEM_LINKED, data={"problem_id": problem.pk})
-        if ticket.status in ticket_lifecycle.OPEN_STATUSES:
-            if problem.status == lifecycle.Status.KNOWN_ERROR:
-                _tell(ticket, _workaround_note(problem))
-            elif problem.status == lifecycle.Status.FIXED:
-                _tell(ticket, _fix_note(problem))
+        news = _news(problem)
+        if news and ticket.status in ticket_lifecycle.OPEN_STATUSES:
+            _tell(ticket, news)
         finish(ticket, actor)
     return link
 

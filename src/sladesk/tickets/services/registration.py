@@ -6,7 +6,6 @@ from dataclasses import dataclass, field, replace
 
 from django.conf import settings
 from django.db import transaction
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from sladesk.accounts.models import Organisation, Service, User
@@ -46,7 +45,7 @@ def next_ticket_number() -> str:
     """Issue the next `PREFIX-YEAR-NNNNNN` (see tickets.numbering). The year is the desk's
     (SLADESK_TIME_ZONE), whoever registers: not the acting user's own zone."""
     prefix = settings.SLADESK_TICKET_PREFIX
-    year = timezone.localtime(clock.now(), timezone.get_default_timezone()).year
+    year = clock.desk_year()
     return f"{prefix}-{year}-{next_number_value(prefix, year):06d}"
 
 
