@@ -58,3 +58,8 @@ def next_status(status: str, action: str) -> Status:
     if Status(status) not in allowed:
         raise IllegalTransition(f"cannot {action} a problem that is {status}")
     return target
+
+
+def allowed_actions(status: str) -> list[Action]:
+    """The actions a problem in `status` may take, in the order of the lifecycle."""
+    return [action for action, (allowed, _target) in TRANSITIONS.items() if status in allowed]

@@ -57,6 +57,29 @@ def problem_events(*, problem: Problem) -> QuerySet[ProblemEvent]:
     return problem.events.select_related("actor").order_by("created_at", "id")
 
 
+def problem_history(*, problem: Problem) -> list[tuple[ProblemEvent, str]]:
+    """Each event with what it changed, in the reader's words: the field's name, the
+    statuses' labels, the incident's number (one query for all the numbers)."""
+    events = list(problem_events(problem=problem))
+    ticket_ids = {event.data.get("ticket_id") for event in events} - {None}
+    numbers = dict(Ticket.objects.filter(pk__in=ticket_ids).values_list("pk", "number"))
+    labels = dict(ProblemStatus.choices)
+    lines = []
+    for event in events:
+        if event.field == "status":
+            before, after = str(event.before), str(event.after)
+            what = f"{labels.get(before, before)} → {labels.get(after, after)}"
+            if event.data.get("text"):
+                what += f": {event.data['text']}"
+        elif event.field:
+            field = Problem._meta.get_field(event.field.removesuffix("_id"))
+            what = str(getattr(field, "verbose_name", event.field))
+        else:
+            what = numbers.get(event.data.get("ticket_id"), "")
+        lines.append((event, what))
+    return lines
+
+
 def problems_of_ticket(*, user: User, ticket_id: int) -> QuerySet[Problem]:
     """The problems behind a ticket `user` may see (NotFound otherwise)."""
     if not ticket_visible_queryset(user=user).filter(pk=ticket_id).exists():

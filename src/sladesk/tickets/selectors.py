@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -80,6 +80,13 @@ def ticket_get_visible(
     if ticket is None:
         raise NotFound(_("No such ticket."))
     return ticket
+
+
+def ticket_ids_visible_by_number(*, user: User, numbers: Iterable[str]) -> dict[str, int]:
+    """The ids of the tickets `user` may see among `numbers`, by number (unknown ones and
+    those of others left out)."""
+    visible = ticket_visible_queryset(user=user).filter(number__in=set(numbers))
+    return dict(visible.values_list("number", "pk"))
 
 
 def ticket_get_visible_by_number(*, user: User, number: str) -> Ticket:

@@ -20,10 +20,8 @@ from django.views.decorators.http import require_POST
 from sladesk.core.errors import DomainError, NotFound
 from sladesk.problems import selectors, services
 from sladesk.problems.choices import ProblemStatus
-from sladesk.problems.lifecycle import TRANSITIONS, Action, Status
-from sladesk.problems.models import Problem, ProblemEvent
-from sladesk.tickets.models import Ticket
-from sladesk.tickets.selectors import ticket_visible_queryset
+from sladesk.problems.lifecycle import Action, allowed_actions
+from sladesk.tickets.selectors import ticket_ids_visible_by_number
 from sladesk.web.common import actor_of, domain_errors_as_404, vendor_only
 from sladesk.web.forms import Form
 
@@ -64,11 +62,7 @@ class LinkForm(Form):
 def _ticket_ids(request: HttpRequest, numbers: str) -> list[int]:
     """The tickets of the numbers typed; a number that names none is a form error."""
     wanted = set(NUMBERS.findall(numbers.upper()))
-    found = dict(
-        ticket_visible_queryset(user=actor_of(request))
-        .filter(number__in=wanted)
-        .values_list("number", "pk")
-    )
+    found = ticket_ids_visible_by_number(user=actor_of(request), numbers=wanted)
     missing = sorted(wanted - set(found))
     if missing:
         raise forms.ValidationError(
@@ -102,8 +96,7 @@ def problem_list(request: HttpRequest) -> HttpResponse:
                 request, _("Problem %(number)s registered.") % {"number": problem.number}
             )
             return redirect("web:problem_detail", problem_id=problem.pk)
-    status = request.GET.get("status", "")
-    status = status if status in ProblemStatus.values else ""
+    status = request.GET.get("status", "")  # one that is none of the statuses finds nothing
     context = {
         "problems": selectors.problem_list(user=user, status=status)[:200],
         "statuses": ProblemStatus.choices,
@@ -114,45 +107,17 @@ def problem_list(request: HttpRequest) -> HttpResponse:
     return render(request, "web/problem_list.html", context)
 
 
-def _history(problem: Problem) -> list[tuple[ProblemEvent, str]]:
-    """Each event with what it changed, in the reader's words: the field's name, the
-    statuses' labels, the incident's number."""
-    events = list(selectors.problem_events(problem=problem))
-    ticket_ids = {event.data.get("ticket_id") for event in events} - {None}
-    numbers = dict(Ticket.objects.filter(pk__in=ticket_ids).values_list("pk", "number"))
-    labels = dict(ProblemStatus.choices)
-    lines = []
-    for event in events:
-        if event.field == "status":
-            before, after = str(event.before), str(event.after)
-            what = f"{labels.get(before, before)} → {labels.get(after, after)}"
-            if event.data.get("text"):
-                what += f": {event.data['text']}"
-        elif event.field:
-            field = Problem._meta.get_field(event.field.removesuffix("_id"))
-            what = str(getattr(field, "verbose_name", event.field))
-        else:
-            what = numbers.get(event.data.get("ticket_id"), "")
-        lines.append((event, what))
-    return lines
-
-
 @login_required
 @vendor_only
 @domain_errors_as_404
 def problem_detail(request: HttpRequest, problem_id: int) -> HttpResponse:
     user = actor_of(request)
     problem = selectors.problem_get(user=user, problem_id=problem_id)
-    status = Status(problem.status)
-    steps = [
-        (action.value, button, label)
-        for action, (button, label) in STEPS.items()
-        if status in TRANSITIONS[action][0]
-    ]
+    steps = [(action.value, *STEPS[action]) for action in allowed_actions(problem.status)]
     context = {
         "problem": problem,
         "incidents": selectors.problem_incidents(user=user, problem=problem).order_by("pk"),
-        "events": _history(problem),
+        "events": selectors.problem_history(problem=problem),
         "steps": steps,
         "link_form": LinkForm(),
     }
