@@ -25,7 +25,8 @@ class Limit:
     window: int  # seconds
 
     def bucket(self, request: HttpRequest, key: str) -> str:
-        """The counter's name; `key` is `account_key` of the name typed."""
+        """The counter's name; `key` is `account_key` of the name typed (unused by a limit
+        per address)."""
         address = request.META.get("REMOTE_ADDR", "")
         if self.per == "address":
             who = address
@@ -67,10 +68,10 @@ def _wait(window: int) -> str:
     ) % {"minutes": minutes}
 
 
-def sign_in_attempt(request: HttpRequest, account: str) -> str | None:
-    """Count an attempt at `account`'s password from this address; why it may not be made
-    now, or None. Call `sign_in_succeeded` when the password was right."""
-    key = account_key(account)
+def sign_in_attempt(request: HttpRequest, key: str) -> str | None:
+    """Count an attempt at the password of the account `key` names (`account_key`) from
+    this address; why it may not be made now, or None. Call `sign_in_succeeded` with the
+    same key when the password was right."""
     buckets = [(limit, limit.bucket(request, key)) for limit in SIGN_IN_FAILURES]
     counts = [ratelimit.hit(bucket, window=limit.window) for limit, bucket in buckets]
     for (limit, _bucket), counted in zip(buckets, counts, strict=True):
@@ -83,17 +84,17 @@ def sign_in_attempt(request: HttpRequest, account: str) -> str | None:
     return None
 
 
-def sign_in_succeeded(request: HttpRequest, account: str) -> None:
+def sign_in_succeeded(request: HttpRequest, key: str) -> None:
     """Take back the attempt: a right password is no failure."""
-    key = account_key(account)
     for limit in SIGN_IN_FAILURES:
         ratelimit.take_back(limit.bucket(request, key), window=limit.window)
 
 
-def password_reset_refusal(request: HttpRequest, email: str) -> str | None:
-    """Why this address may ask for no more reset mail now (said to the asker), or None."""
+def password_reset_refusal(request: HttpRequest) -> str | None:
+    """Why this client address may ask for no more reset mail now (said to the asker), or
+    None."""
     limit = PASSWORD_RESETS_BY_ADDRESS
-    if ratelimit.hit(limit.bucket(request, account_key(email)), window=limit.window) > limit.most:
+    if ratelimit.hit(limit.bucket(request, ""), window=limit.window) > limit.most:
         return _wait(limit.window)
     return None
 

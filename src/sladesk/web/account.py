@@ -32,7 +32,7 @@ class PasswordResetView(auth_views.PasswordResetView):
 
     def form_valid(self, form: PasswordResetForm) -> HttpResponse:
         email = form.cleaned_data["email"]
-        refusal = signin.password_reset_refusal(self.request, email)
+        refusal = signin.password_reset_refusal(self.request)
         if refusal:
             form.add_error(None, refusal)
             return self.form_invalid(form)

@@ -24,12 +24,12 @@ class ThrottledSignIn(AuthenticationForm):
     def clean(self) -> dict[str, Any]:
         if self.request is None:
             return super().clean()
-        account = str(self.data.get("username", ""))
-        refusal = signin.sign_in_attempt(self.request, account)
+        key = signin.account_key(str(self.data.get("username", "")))
+        refusal = signin.sign_in_attempt(self.request, key)
         if refusal:
             raise forms.ValidationError(refusal, code="throttled")
         cleaned = super().clean()  # a wrong password raises: the attempt stays counted
-        signin.sign_in_succeeded(self.request, account)
+        signin.sign_in_succeeded(self.request, key)
         return cleaned
 
 
