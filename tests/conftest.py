@@ -124,10 +124,13 @@ def signed_in(user: User) -> Client:
 @pytest.fixture(autouse=True)
 def _fast_and_isolated(settings: object, tmp_path: object) -> None:
     """Uploaded files in a fresh folder; a fast password hash (the real one costs ~0.3 s);
-    no rate-limit counts left by an earlier test."""
+    no rate-limit counts left by an earlier test; the desk's default language, not the one
+    an earlier test's request (a Russian-speaking user's) left active in this thread."""
     from django.core.cache import cache
+    from django.utils import translation
 
     cache.clear()
+    translation.deactivate()
     settings.MEDIA_ROOT = tmp_path / "media"  # type: ignore[attr-defined,operator]
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # type: ignore[attr-defined]
 
