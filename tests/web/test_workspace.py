@@ -100,6 +100,7 @@ def test_the_queue_tabs_count_the_open_tickets_of_each_queue(world: World) -> No
         "at_risk": "0",
         "breached": "1",
         "waiting": "1",
+        "open": "3",
     }
 
 

@@ -55,7 +55,9 @@ TICKET_OUT_RELATED = ("line",)
 # The filters whose values a kept first page takes as parameters: all but the text query
 # (whose pages are not kept) and the order (part of the key).
 BOUND_FILTERS = tuple(
-    field.name for field in fields(selectors.TicketFilters) if field.name not in ("text", "order")
+    field.name
+    for field in fields(selectors.TicketFilters)
+    if field.name not in ("text", "order", "statuses")
 )
 
 
@@ -98,11 +100,17 @@ def list_tickets(
     cursor: str | None = None,
     limit: int = 50,
 ) -> HttpResponse:
-    """Visible tickets, next SLA deadline first (`order=newest` for the newest first)."""
+    """Visible tickets, next SLA deadline first (`order=newest` for the newest first).
+
+    `status` takes one status, several separated by commas, or `open` (every status but
+    resolved, closed and cancelled)."""
     if order not in ORDERINGS:
         raise DomainError(_("Order by deadline or newest."), field="order")
+    statuses = selectors.statuses_of(status)
     filters = selectors.TicketFilters(
-        status=status,
+        # One status is a bound parameter of the kept first page; several are not.
+        status=statuses[0] if len(statuses) == 1 else "",
+        statuses=statuses if len(statuses) > 1 else (),
         organisation_id=organisation_id,
         service_id=service_id,
         line_id=line_id,

@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from sladesk.accounts.choices import VENDOR_ROLES, Role
 from sladesk.accounts.models import Organisation, User
 from sladesk.accounts.selectors import contract_covering
-from sladesk.core.errors import NotFound
+from sladesk.core.errors import DomainError, NotFound
 from sladesk.tickets.choices import OPEN_STATUSES, CommentKind, EventKind, TicketStatus
 from sladesk.tickets.models import (
     Attachment,
@@ -103,7 +103,8 @@ def ticket_get_visible_by_number(*, user: User, number: str) -> Ticket:
 
 @dataclass(frozen=True)
 class TicketFilters:
-    status: str = ""
+    status: str = ""  # one status (see `statuses` for several)
+    statuses: tuple[str, ...] = ()  # any of these; with `status`, both must hold
     organisation_id: int | None = None
     service_id: int | None = None
     line_id: int | None = None
@@ -117,6 +118,28 @@ class TicketFilters:
     updated_from: dt.datetime | None = None
     updated_to: dt.datetime | None = None
     order: str = "deadline"  # "deadline" (next SLA deadline first) or "newest"
+
+
+OPEN_FILTER = "open"  # every status that is not resolved, closed or cancelled
+
+
+def statuses_of(text: str) -> tuple[str, ...]:
+    """The statuses a filter names: one, several separated by commas, or "open".
+
+    Raise DomainError (field "status") for anything else."""
+    statuses: list[str] = []
+    for part in (part.strip() for part in text.split(",")):
+        if part == OPEN_FILTER:
+            statuses.extend(OPEN_STATUSES)
+        elif part in TicketStatus.values:
+            statuses.append(part)
+        elif part:
+            raise DomainError(
+                _("Unknown status %(status)r: give statuses separated by commas, or open.")
+                % {"status": part[:40]},
+                field="status",
+            )
+    return tuple(dict.fromkeys(statuses))
 
 
 def ticket_list(
@@ -141,6 +164,8 @@ def ticket_list(
         "updated_at__lt": f.updated_to,
     }
     tickets = tickets.filter(**{key: value for key, value in exact.items() if value})
+    if f.statuses:
+        tickets = tickets.filter(status__in=f.statuses)
     if f.text:
         tickets = tickets.filter(
             Q(number__icontains=f.text)
@@ -218,7 +243,7 @@ def proposal_list(*, ticket: Ticket) -> QuerySet[ChangeProposal]:
     return ChangeProposal.objects.filter(ticket=ticket).order_by("-proposed_at", "-pk")
 
 
-QUEUES = ("mine", "unassigned", "at_risk", "breached", "waiting", "all")
+QUEUES = ("mine", "unassigned", "at_risk", "breached", "waiting", "open", "all")
 TICKET_NUMBER = re.compile(r"[A-Za-z]+(?:-[A-Za-z0-9]+)*-\d{6,}")  # PREFIX-YEAR-NNNNNN
 
 
@@ -233,7 +258,8 @@ def ticket_queue(
 
     mine (open, assigned to `user`), unassigned (open, in one of `user`'s lines, nobody
     assigned), at_risk / breached (open, by cached SLA state), waiting (for the customer),
-    all (everything `user` may see). A customer has only "all": their organisation's list."""
+    open (every open ticket), all (everything `user` may see). A customer has only "all":
+    their organisation's list."""
     text = filters.text.strip() if filters else ""
     if filters and TICKET_NUMBER.fullmatch(text):
         # A whole ticket number: the unique index finds it at once, where the planner
@@ -249,6 +275,8 @@ def ticket_queue(
     if queue == "waiting":
         return tickets.filter(status=TicketStatus.WAITING_FOR_CUSTOMER)
     tickets = tickets.filter(status__in=OPEN_STATUSES)
+    if queue == "open":
+        return tickets
     if queue == "mine":
         return tickets.filter(assignee=user)
     if queue == "unassigned":
@@ -274,6 +302,7 @@ def ticket_queue_counts(*, user: User) -> dict[str, int]:
             at_risk=Count("status", filter=Q(sla_state="at_risk")),
             breached=Count("status", filter=Q(sla_state="breached")),
             waiting=Count("status", filter=Q(status=TicketStatus.WAITING_FOR_CUSTOMER)),
+            open=Count("status"),
         )
     )
 

@@ -63,7 +63,10 @@ def _queue_options(user: User) -> dict[str, list[tuple[Any, Any]]]:
     """The filter choices `user` may pick from (a customer's are their organisation's)."""
     sla_states = [(s.value, s.label) for s in TicketSlaState if s.value]
     common: dict[str, list[tuple[Any, Any]]] = {
-        "status": list(TicketStatus.choices),
+        "status": [
+            (selectors.OPEN_FILTER, _("Open (any but resolved, closed, cancelled)")),
+            *TicketStatus.choices,
+        ],
         "order": [("deadline", _("Next deadline first")), ("newest", _("Newest first"))],
     }
     if not user.is_vendor_staff:
@@ -100,6 +103,7 @@ QUEUE_LABELS = {
     "at_risk": gettext_lazy("At risk"),
     "breached": gettext_lazy("Breached"),
     "waiting": gettext_lazy("Waiting for customer"),
+    "open": gettext_lazy("Open"),
     "all": gettext_lazy("All"),
 }
 
@@ -118,7 +122,7 @@ def ticket_list(request: HttpRequest) -> HttpResponse:
         form.is_valid()  # an unknown value drops that filter, not the others
         data = form.cleaned_data
     filters = selectors.TicketFilters(
-        status=data.get("status") or "",
+        statuses=selectors.statuses_of(data.get("status") or ""),
         organisation_id=data.get("organisation"),
         service_id=data.get("service"),
         ticket_class_id=data.get("ticket_class"),
