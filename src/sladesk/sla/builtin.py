@@ -5,7 +5,12 @@ reaction to B and C the same working day when registered before 12:00, else the 
 working day; C resolution by severity counted from reproduction; B within 60 working days;
 3 working days of silence close the ticket as solved.
 `always-request-classes` (seeds 000, 003): 24/7, response and resolution by class 1-6.
-A working day is 9 business hours on the Moscow calendar."""
+A working day is 9 business hours on the Moscow calendar.
+
+Each policy has a default row (no class, severity or priority) that applies until line 1
+classifies a ticket, and to a class without a row of its own: a ticket not yet classified
+may be the worst kind, so it gets the policy's strictest reaction and no resolution target
+(the class brings that, counted from registration, once it is known)."""
 
 from __future__ import annotations
 
@@ -47,6 +52,7 @@ POLICIES: dict[str, dict[str, Any]] = {
         "breach_actions": ["notify_assignee", "notify_line_lead"],
         # (class, severity, response hours or None, cut-off or None, resolution hours, from)
         "targets": [
+            (None, None, None, "12:00", None, "registration"),  # until classified
             ("A", None, days(2), None, None, "registration"),
             ("B", None, None, "12:00", days(60), "registration"),
             ("C", None, None, "12:00", None, "reproduction"),
@@ -68,6 +74,7 @@ POLICIES: dict[str, dict[str, Any]] = {
         # After the first reply, an outage (classes 1 and 2) gets a public update this often.
         "update_hours": {"1": 1.0, "2": 2.0},
         "targets": [
+            (None, None, 0.5, None, None, "registration"),  # until classified
             ("1", None, 0.5, None, 4.0, "registration"),
             ("2", None, 0.5, None, 8.0, "registration"),
             ("3", None, 1.0, None, 12.0, "registration"),

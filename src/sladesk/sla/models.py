@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -97,7 +98,10 @@ class SlaPolicy(models.Model):
 
 
 class SlaTarget(models.Model):
-    """One row of a policy: matched by class, severity and priority (most specific wins)."""
+    """One row of a policy: matched by class, severity and priority (most specific wins).
+
+    The row with none of the three is the policy's default: it clocks a ticket until it is
+    classified (`sla_policy_ensure_default` gives every policy one)."""
 
     policy = models.ForeignKey(SlaPolicy, on_delete=models.CASCADE, related_name="targets")
     ticket_class = models.ForeignKey(
@@ -143,6 +147,8 @@ class SlaTarget(models.Model):
         verbose_name_plural = _("SLA targets")
 
     def __str__(self) -> str:
+        if self.is_default:
+            return str(_("Default: until classified, and classes without a row"))
         parts = [
             str(self.ticket_class or "*"),
             str(self.severity.level if self.severity else "*"),
@@ -157,8 +163,25 @@ class SlaTarget(models.Model):
             raise ValidationError(_("The severity must belong to the class."))
 
     @property
+    def is_default(self) -> bool:
+        """The row for tickets no other row matches: those not classified yet, above all."""
+        return self.ticket_class_id is None and self.severity_id is None and not self.priority
+
+    @property
     def specificity(self) -> int:
         return sum(bool(value) for value in (self.ticket_class_id, self.severity_id, self.priority))
+
+
+def default_target_fields(rows: Iterable[Any]) -> dict[str, Any]:
+    """What a policy's default row promises when nobody set one: the strictest reaction of
+    its rows (a cut-off if any row has one, else the shortest response time) and no
+    resolution target, since an unclassified ticket may be the worst kind."""
+    rows = list(rows)
+    cutoffs = sorted(row.response_cutoff for row in rows if row.response_cutoff is not None)
+    if cutoffs:
+        return {"response_cutoff": cutoffs[0], "response_budget": None}
+    budgets = [row.response_budget for row in rows if row.response_budget is not None]
+    return {"response_cutoff": None, "response_budget": min(budgets, default=None)}
 
 
 class SlaEvent(models.Model):

@@ -12,7 +12,15 @@ from sladesk.core import clock as desk_clock
 from sladesk.sla.calendar import BusinessCalendar
 from sladesk.sla.choices import Clock as ClockChoice
 from sladesk.sla.choices import ClockStateLabel, ResolutionStart
-from sladesk.sla.clocks import Clock, ClockKind, ClockRule, StatusSpan, Timeline, compute
+from sladesk.sla.clocks import (
+    Clock,
+    ClockKind,
+    ClockRule,
+    StatusSpan,
+    Timeline,
+    auto_close_at,
+    compute,
+)
 from sladesk.sla.models import SlaEvent, SlaPolicy, SlaTarget
 from sladesk.tickets.choices import CommentKind, EventKind
 from sladesk.tickets.models import Ticket, TicketEvent
@@ -166,12 +174,23 @@ class SlaRow:
     remaining: dt.timedelta | None
 
 
-def sla_rows(ticket: Ticket) -> list[SlaRow]:
+@dataclass(frozen=True)
+class SlaOverview:
+    """What a ticket's page shows of its SLA: the targets, whether they are the policy's
+    default row (the ticket is not classified yet), and when a ticket waiting for the
+    customer closes by itself."""
+
+    rows: list[SlaRow]
+    until_classified: bool = False
+    closes_at: dt.datetime | None = None
+
+
+def sla_overview(ticket: Ticket) -> SlaOverview:
     """The ticket's targets for display (due times are shown in the viewer's zone)."""
     sla = ticket_sla(ticket)
     if sla is None:
-        return []
-    return [
+        return SlaOverview(rows=[])
+    rows = [
         SlaRow(
             label=str(ClockChoice(clock.kind.value).label),
             state=clock.state.value,
@@ -182,3 +201,8 @@ def sla_rows(ticket: Ticket) -> list[SlaRow]:
         )
         for clock in sla.clocks
     ]
+    return SlaOverview(
+        rows=rows,
+        until_classified=sla.target.is_default and ticket.ticket_class_id is None,
+        closes_at=auto_close_at(sla.timeline, sla.calendar, sla.policy.auto_close_working_days),
+    )

@@ -20,8 +20,8 @@ from sladesk.accounts.models import SupportLine, User
 from sladesk.core import clock as desk_clock
 from sladesk.core.configcache import cached
 from sladesk.sla.choices import SlaAction, SlaEventKind, TicketSlaState
-from sladesk.sla.clocks import Clock, ClockState, auto_close_at
-from sladesk.sla.models import Calendar, SlaEvent, SlaPolicy, SlaTarget
+from sladesk.sla.clocks import STOP_STATUSES, Clock, ClockState, auto_close_at
+from sladesk.sla.models import Calendar, SlaEvent, SlaPolicy, SlaTarget, default_target_fields
 from sladesk.sla.selectors import CLOCK_EVENT_KINDS, TicketSla, ticket_sla
 from sladesk.tickets.choices import CommentKind, EventKind, Priority
 from sladesk.tickets.models import Ticket, TicketEvent
@@ -66,17 +66,23 @@ def _moments(sla: TicketSla, recorded: set[Recorded]) -> list[dt.datetime]:
 
 
 def _state(sla: TicketSla, now: dt.datetime) -> str:
-    clocks = sla.clocks
-    if any(c.state == ClockState.BREACHED for c in clocks):
+    """The worst of the clocks still owed: breached, at risk, on track, paused. A clock met
+    (late or not) is no longer owed; a ticket is "done" only once it is resolved, closed or
+    cancelled, never while its resolution is still owed (with or without a target)."""
+    owed = [c for c in sla.clocks if _is_open(c) or c.state == ClockState.PENDING]
+    if any(c.state == ClockState.BREACHED for c in owed):
         return TicketSlaState.BREACHED
-    running = [c for c in clocks if c.state == ClockState.RUNNING]
+    running = [c for c in owed if c.state == ClockState.RUNNING]
     if any(min(c.warnings.values(), default=now + dt.timedelta(days=1)) <= now for c in running):
         return TicketSlaState.AT_RISK
     if running:
         return TicketSlaState.OK
-    if any(c.state in (ClockState.PAUSED, ClockState.PENDING) for c in clocks):
+    if owed:
         return TicketSlaState.PAUSED
-    return TicketSlaState.DONE
+    status = sla.timeline.spans[-1].status if sla.timeline.spans else "new"
+    if status in STOP_STATUSES:
+        return TicketSlaState.DONE
+    return TicketSlaState.PAUSED if status in sla.policy.pause_statuses else TicketSlaState.OK
 
 
 SLA_COLUMNS = [
@@ -153,6 +159,16 @@ def ticket_sla_prime(ticket: Ticket, *, now: dt.datetime) -> None:
         setattr(ticket, key, value)
 
 
+def due_moved(before: dt.datetime, after: dt.datetime) -> bool:
+    """Whether a due time changed in a way a person can see: by a whole second or more.
+
+    Clocks are exact to the microsecond, so a pause of a fraction of a second (a request
+    for information answered in the same second, a status that flips and flips back)
+    moves a due time by that fraction; the column keeps the exact value, but the history
+    would read "due 19:00 -> 18:59" and back."""
+    return abs(after - before) >= dt.timedelta(seconds=1)
+
+
 def ticket_sla_refresh(
     ticket: Ticket,
     *,
@@ -174,7 +190,7 @@ def ticket_sla_refresh(
     columns = _columns(sla, _recorded(ticket) if sla is not None else set(), moment)
     for field in ("sla_response_due_at", "sla_resolution_due_at"):
         before, after = getattr(ticket, field), columns[field]
-        if before is not None and after is not None and before != after:
+        if before is not None and after is not None and due_moved(before, after):
             history.record(
                 ticket, actor, EventKind.SLA_DUE_CHANGED, field=field, before=before, after=after
             )
@@ -274,20 +290,22 @@ def sla_process(
     """Act on everything due for one ticket; returns the number of SLA events recorded.
 
     The ticket row is locked (skipped if another worker holds it); the unique constraint
-    on SLA events makes each warning and breach happen once even so."""
+    on SLA events makes each warning and breach happen once even so. Without `now` the
+    clocks are read at the moment the lock is held: a reply committed while a sweep ran
+    is then in the past, not in the future of the instant the clocks are computed for."""
     from sladesk.tickets.services.actions import ticket_auto_close
 
-    moment = now or desk_clock.now()
     emitted = 0
     with transaction.atomic():
         ticket = (
             Ticket.objects.select_for_update(skip_locked=True, of=("self",))
             .select_related("contract", "line", "assignee")
-            .filter(pk=ticket_id, sla_next_check_at__lte=moment)
+            .filter(pk=ticket_id, sla_next_check_at__lte=now or desk_clock.now())
             .first()
         )
         if ticket is None:
             return 0
+        moment = now or desk_clock.now()
         sla = _ticket_sla(ticket, moment, policies)
         if sla is None:
             ticket_sla_refresh(ticket, now=moment, policies=policies)
@@ -318,7 +336,8 @@ def sla_process(
 
 
 def sla_sweep(*, now: dt.datetime | None = None, batch: int = 500) -> int:
-    """Process every ticket whose next SLA moment has passed, oldest first."""
+    """Process every ticket whose next SLA moment has passed, oldest first (each at the
+    moment it is processed, unless `now` fixes one for all)."""
     moment = now or desk_clock.now()
     total = 0
     seen: set[int] = set()
@@ -333,8 +352,18 @@ def sla_sweep(*, now: dt.datetime | None = None, batch: int = 500) -> int:
         if not due:
             return total  # what is left is held by another worker, which handles it
         for ticket_id in due:
-            total += sla_process(ticket_id, now=moment, policies=policies)
+            total += sla_process(ticket_id, now=now, policies=policies)
         seen.update(due)
+
+
+def sla_policy_ensure_default(*, policy: SlaPolicy) -> SlaTarget:
+    """The policy's default row (no class, severity or priority), created if it is missing
+    from the strictest reaction among the policy's rows; see `default_target_fields`."""
+    rows = list(policy.targets.all())
+    for row in rows:
+        if row.is_default:
+            return row
+    return SlaTarget.objects.create(policy=policy, **default_target_fields(rows))
 
 
 def sla_install_examples() -> dict[str, SlaPolicy]:
@@ -363,7 +392,11 @@ def sla_install_examples() -> dict[str, SlaPolicy]:
             )
             policy.targets.all().delete()
             for class_code, level, response, cutoff, resolution, starts in spec["targets"]:
-                ticket_class = TicketClass.objects.get(scheme=scheme, code=class_code)
+                ticket_class = (
+                    TicketClass.objects.get(scheme=scheme, code=class_code)
+                    if class_code is not None
+                    else None
+                )
                 SlaTarget.objects.create(
                     policy=policy,
                     ticket_class=ticket_class,

@@ -13,7 +13,7 @@ from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
 from django.utils.translation import gettext as _
 
 from sladesk.accounts.choices import VENDOR_ROLES, Role
-from sladesk.accounts.models import Organisation, User
+from sladesk.accounts.models import Organisation, Service, SupportLine, User
 from sladesk.accounts.selectors import contract_covering
 from sladesk.core.errors import DomainError, NotFound
 from sladesk.tickets.choices import OPEN_STATUSES, CommentKind, EventKind, TicketStatus
@@ -214,6 +214,35 @@ def event_list_visible(*, user: User, ticket: Ticket) -> QuerySet[TicketEvent]:
             kind=EventKind.ATTACHMENT_ADDED, data__internal=True
         )
     return events
+
+
+def event_names(events: Iterable[TicketEvent]) -> dict[tuple[str, int], str]:
+    """What the ids in history entries stand for, by (field, id): the assignee's and the
+    requester's names, lines, classes, severities, services, parent numbers; one query a
+    kind of record that the entries name."""
+    wanted: dict[str, set[int]] = {}
+    for event in events:
+        if event.field.endswith("_id"):
+            for value in (event.before, event.after):
+                if isinstance(value, int):
+                    wanted.setdefault(event.field, set()).add(value)
+    people = wanted.get("assignee_id", set()) | wanted.get("requester_id", set())
+    found: dict[tuple[str, int], str] = {}
+    for record in User.objects.filter(pk__in=people) if people else ():
+        found[("assignee_id", record.pk)] = found[("requester_id", record.pk)] = str(record)
+    for field, model in (
+        ("line_id", SupportLine),
+        ("ticket_class_id", TicketClass),
+        ("severity_id", Severity),
+        ("service_id", Service),
+        ("organisation_id", Organisation),
+    ):
+        if ids := wanted.get(field):
+            found.update(((field, row.pk), str(row)) for row in model.objects.filter(pk__in=ids))
+    if ids := wanted.get("parent_id"):
+        rows = Ticket.objects.filter(pk__in=ids).values_list("pk", "number")
+        found.update((("parent_id", pk), number) for pk, number in rows)
+    return found
 
 
 def proposal_pending(*, ticket: Ticket) -> ChangeProposal | None:

@@ -22,7 +22,7 @@ from sladesk.accounts.models import SupportLine, User
 from sladesk.core.errors import DomainError
 from sladesk.problems.selectors import problems_of_visible_ticket
 from sladesk.sla.choices import TicketSlaState
-from sladesk.sla.selectors import sla_events_of, sla_rows
+from sladesk.sla.selectors import sla_events_of, sla_overview
 from sladesk.tickets import selectors, services
 from sladesk.tickets.choices import Channel, Priority, TicketStatus
 from sladesk.tickets.models import TicketClass
@@ -200,15 +200,17 @@ def ticket_bulk(request: HttpRequest) -> HttpResponseBase:
 def ticket_detail(request: HttpRequest, ticket_id: int) -> HttpResponse:
     user = actor_of(request)
     ticket = selectors.ticket_get_visible(user=user, ticket_id=ticket_id)
+    events = list(selectors.event_list_visible(user=user, ticket=ticket))
     context = {
         "ticket": ticket,
         "comments": selectors.comment_list_visible(user=user, ticket=ticket),
         "attachments": selectors.attachment_list_visible(user=user, ticket=ticket).filter(
             comment__isnull=True
         ),
-        "events": selectors.event_list_visible(user=user, ticket=ticket),
+        "events": events,
+        "event_names": selectors.event_names(events),
         "proposal": selectors.proposal_pending(ticket=ticket),
-        "sla_rows": sla_rows(ticket),
+        "sla": sla_overview(ticket),
         "sla_events": sla_events_of(ticket=ticket),
         "watchers": selectors.ticket_watchers(ticket=ticket),
         "children": selectors.ticket_children(user=user, ticket=ticket),

@@ -41,11 +41,25 @@ def _shown(field: Field[Any, Any], value: Any) -> str:
 
 
 @register.filter
-def event_change(event: TicketEvent) -> str:
-    """What a history entry changed, in words: "Status: New → In progress"; a link to
-    another record is named by its field alone (its value is an id)."""
+def event_change(event: TicketEvent, names: dict[tuple[str, int], str] | None = None) -> str:
+    """What a history entry changed, in words: "Status: New → In progress", "Assignee: — →
+    Anna Petrova" with `names` (from `tickets.selectors.event_names`); without a name a
+    link to another record is named by its field alone (its value is an id)."""
     if not event.field:
         return ""
+    if names is not None and event.field.endswith("_id"):
+        shown = [
+            "—"
+            if value is None
+            else names.get((event.field, value))
+            if isinstance(value, int)
+            else None
+            for value in (event.before, event.after)
+        ]
+        if None not in shown:
+            field_name = event.field.removesuffix("_id")
+            label = capfirst(str(Ticket._meta.get_field(field_name).verbose_name))
+            return f"{label}: {shown[0]} → {shown[1]}"
     try:
         field = Ticket._meta.get_field(event.field.removesuffix("_id"))
     except FieldDoesNotExist:
