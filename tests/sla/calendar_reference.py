@@ -40,9 +40,57 @@ def parse_hours(pairs: list[list[str]]) -> Hours:
     return sorted(hours)
 
 
+# The public holidays of the Russian Labour Code art. 112 (month, day); a working day before
+# one is an hour shorter (art. 95), and so is a transferred working Saturday before one
+# when only days off lie between them.
+RU_HOLIDAYS = {(1, day) for day in range(1, 9)}
+RU_HOLIDAYS |= {(2, 23), (3, 8), (5, 1), (5, 9), (6, 12), (11, 4)}
+PRE_HOLIDAY_MINUTES = {"RU": 60}
+
+
 @cache
 def country_calendar(country: str, year: int) -> holidays.HolidayBase:
     return holidays.country_holidays(country, years=range(year - 1, year + 2))
+
+
+def is_pre_holiday(country: str, day: date) -> bool:
+    known = country_calendar(country, day.year)
+    if country != "RU" or not known.is_working_day(day):
+        return False
+    following = day + ONE_DAY
+    if day.weekday() < 5:
+        return (following.month, following.day) in RU_HOLIDAYS
+    while not country_calendar(country, following.year).is_working_day(following):
+        if (following.month, following.day) in RU_HOLIDAYS:
+            return True
+        following += ONE_DAY
+    return False
+
+
+def cut_from_end(hours: Hours, minutes: int) -> Hours:
+    """The hours without their last `minutes` of open time (wall-clock seconds)."""
+    spans: list[list[int]] = []
+    for start, end_days, end in hours:
+        begin = start.hour * 3600 + start.minute * 60 + start.second
+        finish = end_days * 86_400 + end.hour * 3600 + end.minute * 60 + end.second
+        if spans and begin <= spans[-1][1]:
+            spans[-1][1] = max(spans[-1][1], finish)
+        else:
+            spans.append([begin, finish])
+    left = minutes * 60
+    for span in reversed(spans):
+        cut = min(left, span[1] - span[0])
+        span[1] -= cut
+        left -= cut
+
+    def clock(seconds: int) -> time:
+        return time(seconds // 3600, seconds // 60 % 60, seconds % 60)
+
+    return [
+        (clock(begin), finish // 86_400, clock(finish % 86_400))
+        for begin, finish in spans
+        if finish > begin
+    ]
 
 
 def merge(periods: list[Period]) -> list[Period]:
@@ -65,6 +113,13 @@ class ReferenceCalendar:
             for day, pairs in spec.get("special_days", {}).items()
         }
         self.country = spec.get("country")
+        self.shortened_days = {
+            date.fromisoformat(day): minutes
+            for day, minutes in spec.get("shortened_days", {}).items()
+        }
+        self.pre_holiday_minutes = spec.get("pre_holiday_minutes")
+        if self.pre_holiday_minutes is None:
+            self.pre_holiday_minutes = PRE_HOLIDAY_MINUTES.get(self.country or "", 0)
         worked = [hours for hours in self.week if hours]
         self.transferred_hours = max(worked, key=worked.count) if worked else []
 
@@ -73,13 +128,18 @@ class ReferenceCalendar:
             return self.special_days[day]
         if day in self.holidays:
             return []
+        hours = self.week[day.weekday()]
         if self.country:
             known = country_calendar(self.country, day.year)
             if day in known:
                 return []
             if day in known.weekend_workdays:
-                return self.transferred_hours
-        return self.week[day.weekday()]
+                hours = self.transferred_hours
+        if day in self.shortened_days:
+            return cut_from_end(hours, self.shortened_days[day])
+        if self.country and self.pre_holiday_minutes and is_pre_holiday(self.country, day):
+            return cut_from_end(hours, self.pre_holiday_minutes)
+        return hours
 
     def periods_of(self, day: date) -> list[Period]:
         """The date's own intervals as UTC instants, empty ones dropped."""

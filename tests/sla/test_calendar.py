@@ -93,12 +93,13 @@ def test_new_year_holidays_are_closed_time() -> None:
     assert calendar.add(moscow(2026, 12, 30, 18), timedelta(hours=2)) == moscow(2027, 1, 11, 11)
 
 
-def test_transferred_working_saturday_works_normal_hours() -> None:
+def test_transferred_working_saturday_works_the_weekday_hours() -> None:
     calendar = moscow_office()
-    # Saturday 20 February 2027 is worked instead of Monday 22 February.
+    # Saturday 20 February 2027 is worked instead of Monday 22 February; it is the last
+    # working day before the 23 February holiday, so an hour shorter (Labour Code art. 95).
     assert calendar.is_open(moscow(2027, 2, 20, 12))
     assert not calendar.is_open(moscow(2027, 2, 22, 12))
-    assert calendar.add_working_days(moscow(2027, 2, 19, 15), 1) == moscow(2027, 2, 20, 19)
+    assert calendar.add_working_days(moscow(2027, 2, 19, 15), 1) == moscow(2027, 2, 20, 18)
     assert calendar.add_working_days(moscow(2027, 2, 19, 15), 2) == moscow(2027, 2, 24, 19)
 
 

@@ -80,7 +80,9 @@ def test_resolution_counted_from_reproduction_is_pending_until_then() -> None:
     assert compute(rule, history, MOSCOW, at(4, 10)).state == ClockState.PENDING
     reproduced = Timeline(history.registered_at, history.spans, reproduced_at=at(3, 15))
     clock = compute(rule, reproduced, MOSCOW, at(3, 16))
-    assert clock.due_at == at(5, 14)  # 4 November is Unity Day, a Russian public holiday
+    # 3 November, the eve of Unity Day (a public holiday), closes an hour early (Labour
+    # Code art. 95): 3 h that day, 5 h on 5 November.
+    assert clock.due_at == at(5, 15)
 
 
 def test_resolution_in_time_is_met_and_late_is_breached() -> None:

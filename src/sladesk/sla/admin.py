@@ -26,7 +26,10 @@ def calendar_preview(calendar: Calendar, start_text: str, hours_text: str) -> di
     try:
         due = engine.add(start, dt.timedelta(hours=hours))
         cutoff = engine.cutoff_due(start, "12:00")
-    except (CalendarError, OverflowError) as error:
+        shortened = engine.shortened_days(
+            start.astimezone(engine.zone).date(), max(due, cutoff).astimezone(engine.zone).date()
+        )
+    except (CalendarError, OverflowError, ValueError) as error:
         return {"error": str(error)}
     return {
         "start": start.astimezone(engine.zone),
@@ -34,6 +37,15 @@ def calendar_preview(calendar: Calendar, start_text: str, hours_text: str) -> di
         "due": due.astimezone(engine.zone),
         "cutoff_due": cutoff.astimezone(engine.zone),
         "zone": str(engine.zone),
+        # Shortened pre-holiday days between the start and the later due time.
+        "shortened_days": [
+            {
+                "day": day,
+                "minutes": minutes,
+                "hours": ", ".join("-".join(pair) for pair in engine.day_hours(day)),
+            }
+            for day, minutes in shortened.items()
+        ],
     }
 
 

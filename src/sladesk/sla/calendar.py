@@ -18,6 +18,11 @@ The hours of a date come from the first rule that applies:
    the week's most common non-empty schedule (the earliest weekday's on a tie);
 4. ``week``: the hours of the date's weekday.
 
+Hours from rules 3 and 4 are then *shortened* on a pre-holiday day: the last minutes of
+the day's open time are cut (``shortened_days`` gives the minutes for a date, else
+``pre_holiday_minutes`` or the country's amount in :data:`PRE_HOLIDAY_MINUTES` applies on
+the dates :func:`_country_pre_holidays` derives from the holiday data).
+
 A *working day* is a date whose own intervals contain open time; its *close* is the end
 of its last interval (the next morning for a night shift).
 
@@ -40,6 +45,7 @@ the Python code here, which gives the same answers without it.
 
 from __future__ import annotations
 
+import re
 import threading
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Mapping
@@ -61,7 +67,21 @@ except ImportError:
     FastIndex = None
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-SPEC_KEYS = frozenset({"timezone", "week", "holidays", "special_days", "country"})
+SPEC_KEYS = frozenset(
+    {
+        "timezone",
+        "week",
+        "holidays",
+        "special_days",
+        "country",
+        "pre_holiday_minutes",
+        "shortened_days",
+    }
+)
+# By how many minutes a country's law shortens the working day before a public holiday;
+# a country not listed has no such rule (0).  RU: Labour Code art. 95, one hour.
+PRE_HOLIDAY_MINUTES: Mapping[str, int] = {"RU": 60}
+MAX_SHORTENING_MINUTES = 240
 
 _SECOND = 1_000_000  # instants and durations are integer microseconds
 _DAY_SECONDS = 86_400
@@ -151,16 +171,137 @@ def _parse_date(raw: object, where: str) -> date:
     raise CalendarError(f"{where}: bad date {raw!r}, expected 'YYYY-MM-DD'")
 
 
+@dataclass(frozen=True, slots=True)
+class _CountryYear:
+    """One year of a country's production calendar, as the :mod:`holidays` package has it."""
+
+    closed: frozenset[date]  # public holidays and the days off transferred to weekdays
+    working: frozenset[date]  # weekend days worked instead (transferred working Saturdays)
+    proper: frozenset[date]  # the public holidays themselves, without transfers
+    weekend: frozenset[int]  # weekday numbers of the normal weekend
+
+    def is_working(self, day: date) -> bool:
+        """Whether `day` is a working day of the country's five-day (normal) week."""
+        if day in self.closed:
+            return False
+        return day.weekday() not in self.weekend or day in self.working
+
+
 @lru_cache(maxsize=256)
-def _country_days(country: str, year: int) -> tuple[frozenset[date], frozenset[date]]:
-    """Public holidays and weekend working days of `country` in `year`."""
+def _country_days(country: str, year: int) -> _CountryYear:
+    """Public holidays, transfers and the weekend of `country` in `year`."""
     import holidays  # a heavy import, needed only by calendars that name a country
 
     # A transfer is listed under the year of either of its dates, so neighbours are loaded.
-    known = holidays.country_holidays(country, years=range(year - 1, year + 2))
-    closed = frozenset(day for day in known if day.year == year)
-    working = frozenset(day for day in known.weekend_workdays if day.year == year)
-    return closed, working
+    years = range(year - 1, year + 2)
+    known = holidays.country_holidays(country, years=years)
+    # Without observed days (a holiday on a Sunday observed on Monday) the package still
+    # lists the days off a decree transferred, named by its substituted label; what is
+    # left are the holidays proper (for RU the Labour Code art. 112 dates).
+    as_decreed = holidays.country_holidays(country, years=years, observed=False)
+    label = getattr(as_decreed, "substituted_label", None)
+    transfer = (
+        re.compile(".+".join(re.escape(part) for part in as_decreed.tr(label).split("%s")))
+        if label
+        else None
+    )
+    proper = frozenset(
+        day
+        for day in as_decreed
+        if day.year == year
+        and (
+            transfer is None
+            or not all(transfer.fullmatch(name) for name in as_decreed.get_list(day))
+        )
+    )
+    return _CountryYear(
+        closed=frozenset(day for day in known if day.year == year),
+        working=frozenset(day for day in known.weekend_workdays if day.year == year),
+        proper=proper,
+        weekend=frozenset(known.weekend),
+    )
+
+
+@lru_cache(maxsize=256)
+def _country_pre_holidays(country: str, year: int) -> frozenset[date]:
+    """The working days of `country` in `year` that the pre-holiday rule shortens.
+
+    As the published Russian production calendars apply Labour Code art. 95: a working day
+    is shortened when the next calendar day is a public holiday proper (not a day off a
+    decree transferred: 30 December 2026 before the transferred 31 December is a full day),
+    or when it is a transferred working weekend day and only non-working days lie between
+    it and the next holiday proper (Saturday 28 December 2024 before 30, 31 December and
+    1 January).  A normal Friday before a weekend and a Monday holiday is a full day
+    (Friday 20 February 2026), as the calendars have it.
+    """
+    shortened = set()
+    this_year, next_year = _country_days(country, year), _country_days(country, year + 1)
+
+    def of(day: date) -> _CountryYear:
+        return this_year if day.year == year else next_year
+
+    day = date(year, 1, 1)
+    while day.year == year:
+        if this_year.is_working(day):
+            following = day + _ONE_DAY
+            if following in of(following).proper:
+                shortened.add(day)
+            elif day in this_year.working:
+                # Bounded: a run of non-working days is shorter than a month.
+                for _ in range(31):
+                    if following in of(following).proper:
+                        shortened.add(day)
+                        break
+                    if of(following).is_working(following):
+                        break
+                    following += _ONE_DAY
+        day += _ONE_DAY
+    return frozenset(shortened)
+
+
+@lru_cache(maxsize=64)
+def _country_code(country: str) -> str:
+    """The code the holidays package files `country` under ("RUS" is "RU")."""
+    import holidays  # a heavy import, needed only by calendars that name a country
+
+    return str(holidays.country_holidays(country, years=[]).country)
+
+
+def _open_seconds(hours: DayHours) -> int:
+    """Wall-clock seconds inside the union of `hours`."""
+    total, reached = 0, -1
+    for start, end in hours:
+        total += max(0, end - max(start, reached))
+        reached = max(reached, end)
+    return total
+
+
+def _parse_minutes(raw: object, where: str) -> int:
+    if isinstance(raw, bool) or not isinstance(raw, int):
+        raise CalendarError(f"{where}: expected a whole number of minutes, got {raw!r}")
+    if not 0 <= raw <= MAX_SHORTENING_MINUTES:
+        raise CalendarError(
+            f"{where}: {raw} minutes is outside 0..{MAX_SHORTENING_MINUTES}"
+            " (give other hours as special_days)"
+        )
+    return raw
+
+
+def _shorten(hours: DayHours, seconds: int) -> DayHours:
+    """`hours` without their last `seconds` of open time (wall clock); empty ones dropped."""
+    merged: list[Interval] = []
+    for start, end in hours:
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+        else:
+            merged.append((start, end))
+    kept: list[Interval] = []
+    for start, end in reversed(merged):
+        cut = min(seconds, end - start)
+        seconds -= cut
+        if end - cut > start:
+            kept.append((start, end - cut))
+    return tuple(reversed(kept))
 
 
 @lru_cache(maxsize=64)
@@ -238,6 +379,34 @@ class BusinessCalendar:
         self._country: str | None = spec.get("country")
         if self._country is not None:
             self._check_country(self._country)
+        self._pre_holiday_minutes: int | None = None
+        if spec.get("pre_holiday_minutes") is not None:
+            if self._country is None:
+                raise CalendarError("'pre_holiday_minutes' applies to a 'country': name one")
+            self._pre_holiday_minutes = _parse_minutes(
+                spec["pre_holiday_minutes"], "pre_holiday_minutes"
+            )
+        shortened = spec.get("shortened_days", {})
+        if not isinstance(shortened, Mapping):
+            raise CalendarError("'shortened_days' must map dates to minutes")
+        self._shortened_days = {
+            _parse_date(day, "shortened_days"): _parse_minutes(minutes, f"shortened_days.{day}")
+            for day, minutes in shortened.items()
+        }
+        if conflicts := sorted(
+            self._shortened_days.keys() & (self._holidays | self._special_days.keys())
+        ):
+            raise CalendarError(
+                f"dates both shortened days and holidays or special days: {conflicts}"
+            )
+        # Seconds the rule cuts from a pre-holiday day of the country (0: no rule).
+        self._pre_holiday_cut = 60 * (
+            self._pre_holiday_minutes
+            if self._pre_holiday_minutes is not None
+            else PRE_HOLIDAY_MINUTES.get(_country_code(self._country), 0)
+            if self._country is not None
+            else 0
+        )
         schedules = [hours for hours in self._week if hours]
         self._transferred_hours = max(schedules, key=schedules.count) if schedules else ()
         self._days_by_year: dict[int, list[tuple[int, list[Interval]]]] = {}
@@ -276,6 +445,12 @@ class BusinessCalendar:
         }
         if self._country is not None:
             spec["country"] = self._country
+        if self._pre_holiday_minutes is not None:
+            spec["pre_holiday_minutes"] = self._pre_holiday_minutes
+        if self._shortened_days:
+            spec["shortened_days"] = {
+                day.isoformat(): minutes for day, minutes in sorted(self._shortened_days.items())
+            }
         return spec
 
     def __eq__(self, other: object) -> bool:
@@ -290,6 +465,34 @@ class BusinessCalendar:
     @property
     def zone(self) -> ZoneInfo:
         return self._zone
+
+    def day_hours(self, day: date) -> list[list[str]]:
+        """The wall-clock hours of `day` after every rule, as a spec writes them ([]: closed)."""
+        return _format_hours(self._hours_of(self._check_date(day)))
+
+    def shortened_days(self, first: date, last: date) -> dict[date, int]:
+        """The dates of ``[first, last]`` whose hours are shortened, with the minutes cut.
+
+        The minutes are those actually cut (a day shorter than the shortening loses all its
+        hours); dates whose hours come from ``special_days`` are never listed.
+        """
+        found = {}
+        day, last = self._check_date(first), self._check_date(last)
+        while day <= last:
+            hours, cut = self._unshortened_hours_of(day)
+            lost = _open_seconds(hours) - _open_seconds(_shorten(hours, cut)) if cut else 0
+            if lost:
+                found[day] = lost // 60
+            day += _ONE_DAY
+        return found
+
+    @staticmethod
+    def _check_date(day: date) -> date:
+        if not isinstance(day, date) or isinstance(day, datetime):
+            raise CalendarError(f"expected a date, got {day!r}")
+        if not MINYEAR < day.year < MAXYEAR:
+            raise CalendarError(f"years outside {MINYEAR + 1}..{MAXYEAR - 1} are not supported")
+        return day
 
     # Queries.  Each first tries the current index and extends it only when needed.
 
@@ -427,19 +630,34 @@ class BusinessCalendar:
     # The index.
 
     def _hours_of(self, day: date) -> DayHours:
-        """The wall-clock intervals of `day` after special days, holidays and country rules."""
+        """The wall-clock intervals of `day` after every rule (see the module docstring)."""
+        hours, cut = self._unshortened_hours_of(day)
+        return _shorten(hours, cut) if cut and hours else hours
+
+    def _unshortened_hours_of(self, day: date) -> tuple[DayHours, int]:
+        """`day`'s intervals before shortening, and the seconds shortening is to cut."""
         special = self._special_days.get(day)
         if special is not None:
-            return special
+            return special, 0  # the listed hours are the day's whole hours
         if day in self._holidays:
-            return ()
+            return (), 0
+        hours = self._week[day.weekday()]
         if self._country is not None:
-            closed, working = _country_days(self._country, day.year)
-            if day in closed:
-                return ()
-            if day in working:
-                return self._transferred_hours
-        return self._week[day.weekday()]
+            country = _country_days(self._country, day.year)
+            if day in country.closed:
+                return (), 0
+            if day in country.working:
+                hours = self._transferred_hours
+        minutes = self._shortened_days.get(day)
+        if minutes is not None:
+            return hours, 60 * minutes
+        if (
+            self._pre_holiday_cut
+            and self._country is not None
+            and day in _country_pre_holidays(self._country, day.year)
+        ):
+            return hours, self._pre_holiday_cut
+        return hours, 0
 
     def _days_of_year(self, year: int) -> list[tuple[int, list[Interval]]]:
         """(ordinal, non-empty instant intervals) of every date of `year`; caller holds the lock."""
