@@ -144,7 +144,7 @@ def foreign(world: World) -> dict[str, int]:
     internal note and attachments, Beta's organisation and contract, an SLA policy, a webhook
     of Beta's with a delivery, Beta's alert source, a problem behind Beta's ticket."""
     from sladesk.sla.services import sla_install_examples
-    from sladesk.tickets.models import Attachment
+    from sladesk.tickets.models import Attachment, ExternalCase
 
     ticket = world.ticket(world.beta, title=FOREIGN_SECRET)
     services.ticket_comment(
@@ -189,6 +189,7 @@ def foreign(world: World) -> dict[str, int]:
         "source_id": AlertSource.objects.create(
             name="beta monitoring", organisation=world.beta.organisation
         ).pk,
+        "case_id": ExternalCase.objects.create(ticket=ticket, vendor="DB Corp").pk,
         "problem_id": problem_register(
             actor=world.agent1,
             data=ProblemRegistration(title=FOREIGN_SECRET),

@@ -169,3 +169,24 @@ def test_the_contract_caps_customer_accounts(world: World) -> None:
         data=AccountData(email="third@alpha.example", full_name="Third", role=Role.CUSTOMER_USER),
     )
     assert user.blocked_reason == ""
+
+
+def test_a_blocked_session_is_refused_by_the_api_with_the_reason_not_redirected(
+    world: World,
+) -> None:
+    client = sign_in(world.alpha.user.email)
+    assert client.get("/api/v1/me").status_code == 200
+    end_alpha_contract(world)
+    response = client.get("/api/v1/me")
+    assert response.status_code == 403
+    assert "support contract has ended" in response.json()["detail"]
+
+
+def test_an_htmx_request_of_a_blocked_session_loads_the_sign_in_page_whole(
+    world: World,
+) -> None:
+    client = sign_in(world.alpha.user.email)
+    end_alpha_contract(world)
+    response = client.get(reverse("web:ticket_list"), headers={"HX-Request": "true"})
+    assert response["HX-Redirect"] == reverse("web:login")
+    assert "support contract has ended" in client.get(reverse("web:login")).content.decode()

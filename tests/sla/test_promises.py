@@ -4,8 +4,10 @@ shows the worst clock still owed, and the history records only real changes."""
 from __future__ import annotations
 
 import datetime as dt
+import io
 
 import time_machine
+from django.core.management import call_command
 
 from sladesk.sla.choices import SlaEventKind, TicketSlaState
 from sladesk.sla.models import SlaEvent, SlaPolicy, SlaTarget
@@ -166,3 +168,12 @@ def test_assignment_events_name_the_assignee(sla_world: World) -> None:
     services.ticket_assign(actor=world.lead, ticket_id=ticket.pk, assignee_id=world.agent1.pk)
     page = signed_in(world.lead).get(f"/tickets/{ticket.pk}/").content.decode()
     assert f"— → {world.agent1}" in page
+
+
+def test_recomputing_clocks_tickets_registered_before_the_default_rows(sla_world: World) -> None:
+    world = sla_world
+    ticket = world.ticket(world.alpha, title="Old")
+    Ticket.objects.filter(pk=ticket.pk).update(sla_state="", sla_response_due_at=None)
+    call_command("recompute_sla", stdout=io.StringIO())
+    ticket.refresh_from_db()
+    assert ticket.sla_response_due_at is not None

@@ -97,6 +97,7 @@ def test_the_queue_tabs_count_the_open_tickets_of_each_queue(world: World) -> No
     assert counts == {
         "mine": "1",
         "unassigned": "2",
+        "attention": "0",
         "at_risk": "0",
         "breached": "1",
         "waiting": "1",

@@ -8,24 +8,32 @@ from django.contrib import messages
 from django.contrib.auth import logout
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
+from django.urls import reverse
 from django.utils import timezone, translation
+from django_htmx.http import HttpResponseClientRedirect
 
 from sladesk.accounts.selectors import account_access_denial
 
 
 class AccountAccessMiddleware:
-    """Ends the session of an account that became blocked after it signed in."""
+    """Ends the session of an account that became blocked after it signed in (its contract
+    ended or was suspended a second ago, or an administrator disabled it), and shows the
+    reason on the sign-in page. Asked on every request; the API's session and token checks
+    answer a problem instead (`sladesk.api.auth`)."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         user = request.user
-        if user.is_authenticated:
+        if user.is_authenticated and not request.path.startswith("/api/"):
             denial = account_access_denial(user)
             if denial:
                 logout(request)
                 messages.error(request, denial)
+                if getattr(request, "htmx", False):
+                    # A fragment swap would put the sign-in page inside the page.
+                    return HttpResponseClientRedirect(reverse("web:login"))
                 return redirect("web:login")
         return self.get_response(request)
 

@@ -17,6 +17,7 @@ from sladesk.accounts.choices import (
     CUSTOMER_ROLES,
     VENDOR_ROLES,
     BlockReason,
+    ContractEventKind,
     ContractKind,
     ContractStatus,
     OrganisationKind,
@@ -164,6 +165,19 @@ class SupportLine(models.Model):
     members = models.ManyToManyField(
         User, blank=True, related_name="support_lines", verbose_name=_("members")
     )
+    assignment_rule = models.CharField(
+        _("escalated tickets go to"),
+        max_length=20,
+        blank=True,
+        choices=[
+            ("", _("nobody (the line's unassigned queue)")),
+            ("least_loaded", _("the member with the fewest open tickets")),
+            ("round_robin", _("each member in turn")),
+        ],
+    )
+    last_assigned = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", editable=False
+    )
 
     class Meta:
         ordering = ["level"]
@@ -198,14 +212,22 @@ class Service(models.Model):
 
 
 class Contract(models.Model):
-    """A customer's support contract: its term, lines, accounts and classification scheme."""
+    """A customer's support contract: its term, lines, accounts and classification scheme.
+
+    It gives support while it is active and the desk's date (SLADESK_TIME_ZONE) lies within
+    `starts_on`..`ends_on`: it ends at the end of its `ends_on` day in the desk's zone. Its
+    status changes only through the services `contract_activate`, `contract_suspend`,
+    `contract_resume`, `contract_end` and `contract_renew`, each recorded as a
+    `ContractEvent`."""
 
     number = models.CharField(_("number"), max_length=50, unique=True)
+    # Indexed as the first column of `contract_access`.
     organisation = models.ForeignKey(
         Organisation,
         on_delete=models.PROTECT,
         related_name="contracts",
         verbose_name=_("organisation"),
+        db_index=False,
     )
     kind = models.CharField(
         _("kind"), max_length=20, choices=ContractKind.choices, default=ContractKind.STANDARD
@@ -237,6 +259,37 @@ class Contract(models.Model):
         verbose_name=_("SLA policy"),
     )
     notes = models.TextField(_("notes"), blank=True)
+    paid_on = models.DateField(_("paid on"), null=True, blank=True)
+    activated_at = models.DateTimeField(_("activated at"), null=True, blank=True)
+    activated_by = models.ForeignKey(
+        "User",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("activated by"),
+    )
+    account_manager = models.ForeignKey(
+        "User",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="managed_contracts",
+        limit_choices_to={"role__in": sorted(VENDOR_ROLES)},
+        verbose_name=_("account manager"),
+        help_text=_("The vendor's person for this customer; told before the contract ends."),
+    )
+    warn_days_before_end = models.PositiveSmallIntegerField(
+        _("warn days before the end"),
+        default=30,
+        validators=[MaxValueValidator(366)],
+        help_text=_(
+            "Days before the end the account manager and the customer's specialists "
+            "are told (0: never)."
+        ),
+    )
+    # The `ends_on` the end warning went out for: a renewal moves `ends_on` and so re-arms it.
+    end_warned_for = models.DateField(_("end announced for"), null=True, blank=True)
 
     class Meta:
         ordering = ["organisation__name", "-starts_on"]
@@ -247,6 +300,11 @@ class Contract(models.Model):
                 condition=Q(ends_on__gte=models.F("starts_on")), name="contract_ends_after_start"
             ),
         ]
+        indexes = [
+            # What every customer request asks: does a contract of this organisation give
+            # support today?
+            models.Index(fields=["organisation", "status", "ends_on"], name="contract_access"),
+        ]
 
     def __str__(self) -> str:
         return self.number
@@ -254,6 +312,47 @@ class Contract(models.Model):
     def covers(self, day: Any) -> bool:
         """Whether the contract gives support on that date (paid and within its term)."""
         return self.status == ContractStatus.ACTIVE and self.starts_on <= day <= self.ends_on
+
+
+class ContractEvent(models.Model):
+    """One step in a contract's life (who, when, what, before, after); append-only."""
+
+    # contract_event_time leads with the contract: no index of its own.
+    contract = models.ForeignKey(
+        Contract,
+        on_delete=models.PROTECT,
+        related_name="events",
+        verbose_name=_("contract"),
+        db_index=False,
+    )
+    kind = models.CharField(_("kind"), max_length=20, choices=ContractEventKind.choices)
+    # None: the desk itself (the daily job).
+    actor = models.ForeignKey(
+        User,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("by"),
+    )
+    at = models.DateTimeField(_("at"), default=timezone.now)
+    before = models.JSONField(_("before"), default=dict, blank=True)
+    after = models.JSONField(_("after"), default=dict, blank=True)
+    note = models.TextField(_("note"), blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+        verbose_name = _("contract event")
+        verbose_name_plural = _("contract events")
+        indexes = [models.Index(fields=["contract", "at"], name="contract_event_time")]
+
+    def __str__(self) -> str:
+        return f"{self.contract_id}: {self.kind}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.pk is not None:
+            raise ValueError("contract events are never changed")
+        super().save(*args, **kwargs)
 
 
 class ApiToken(models.Model):

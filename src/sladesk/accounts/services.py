@@ -5,10 +5,12 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import secrets
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -16,16 +18,20 @@ from sladesk.accounts.choices import (
     CUSTOMER_ROLES,
     VENDOR_ROLES,
     BlockReason,
+    ContractEventKind,
     ContractStatus,
     Role,
 )
-from sladesk.accounts.models import ApiToken, Contract, Organisation, User
+from sladesk.accounts.models import ApiToken, Contract, ContractEvent, Organisation, User
 from sladesk.accounts.selectors import (
     account_access_denial,
     contract_covering,
+    contract_end_warning_recipients,
     customer_accounts,
+    organisation_block_reason,
     today,
 )
+from sladesk.core import clock
 from sladesk.core.configcache import cached
 from sladesk.core.errors import (
     AccessBlocked,
@@ -35,8 +41,6 @@ from sladesk.core.errors import (
     PermissionDenied,
 )
 
-CONTRACT_BLOCK_REASONS = (BlockReason.CONTRACT_ENDED, BlockReason.NO_CONTRACT)
-
 
 def require_administrator(actor: User) -> None:
     if actor.role != Role.ADMINISTRATOR:
@@ -44,67 +48,265 @@ def require_administrator(actor: User) -> None:
 
 
 def organisation_refresh_access(*, organisation: Organisation, on: dt.date | None = None) -> int:
-    """Block or unblock the customer accounts of `organisation` by its contracts on `on`.
+    """Write the `blocked_reason` of `organisation`'s customer accounts from its contracts
+    on `on` (the desk's today by default).
 
-    Only contract-related blocks are touched: an account an administrator disabled stays so.
-    Returns the number of accounts changed. Idempotent.
+    Derived state for the administration's user list and filters: whether an account may
+    use the desk is decided at each request (`account_access_denial`), not by this field.
+    Only contract-related reasons are touched: an account an administrator disabled stays
+    so. Returns the number of accounts changed. Idempotent.
     """
     if organisation.is_vendor:
         return 0
-    day = on or today()
-    covered = contract_covering(organisation=organisation, on=day) is not None
-    accounts = customer_accounts(organisation=organisation)
-    if covered:
-        return accounts.filter(blocked_reason__in=CONTRACT_BLOCK_REASONS).update(blocked_reason="")
-    ever_covered = Contract.objects.filter(
-        organisation=organisation,
-        status__in=[ContractStatus.ACTIVE, ContractStatus.EXPIRED],
-        starts_on__lte=day,
-    ).exists()
-    reason = BlockReason.CONTRACT_ENDED if ever_covered else BlockReason.NO_CONTRACT
+    reason = organisation_block_reason(organisation_id=organisation.pk, on=on)
     return (
-        accounts.exclude(blocked_reason=reason)
+        customer_accounts(organisation=organisation)
         .exclude(blocked_reason=BlockReason.DISABLED)
+        .exclude(blocked_reason=reason)
         .update(blocked_reason=reason)
     )
 
 
-def contracts_sweep(*, on: dt.date | None = None) -> int:
-    """The daily job: expire contracts past their end, then re-derive every customer's access."""
-    day = on or today()
+def _contract_state(contract: Contract) -> dict[str, object]:
+    """What a contract event keeps of the contract before and after the step."""
+    return {
+        "status": contract.status,
+        "ends_on": contract.ends_on.isoformat(),
+        "paid_on": contract.paid_on.isoformat() if contract.paid_on else None,
+        "end_warned_for": (
+            contract.end_warned_for.isoformat() if contract.end_warned_for else None
+        ),
+    }
+
+
+def _contract_step(
+    *,
+    actor: User | None,
+    contract: Contract,
+    kind: ContractEventKind,
+    allowed: Collection[str],
+    refusal: str,
+    apply: Callable[[Contract], list[str]],
+    note: str = "",
+) -> Contract:
+    """Lock the contract, check its status is one of `allowed` (else Conflict(`refusal`)),
+    let `apply` change it (returning the fields it changed; it may raise DomainError), save,
+    append the event and rewrite the derived account state, all in one transaction.
+    `contract` is refreshed and returned. The caller checked the actor's permission."""
     with transaction.atomic():
-        Contract.objects.filter(status=ContractStatus.ACTIVE, ends_on__lt=day).update(
-            status=ContractStatus.EXPIRED
+        locked = (
+            Contract.objects.select_for_update().select_related("organisation").get(pk=contract.pk)
         )
-        changed = 0
+        if locked.status not in allowed:
+            raise Conflict(refusal)
+        before = _contract_state(locked)
+        locked.save(update_fields=apply(locked))
+        ContractEvent.objects.create(
+            contract=locked,
+            kind=kind,
+            actor=actor,
+            at=clock.now(),
+            before=before,
+            after=_contract_state(locked),
+            note=note,
+        )
+        organisation_refresh_access(organisation=locked.organisation)
+    contract.refresh_from_db()
+    return contract
+
+
+def contract_activate(
+    *, actor: User, contract: Contract, paid_on: dt.date | None = None, note: str = ""
+) -> Contract:
+    """Activate a draft contract once it is paid (on `paid_on`, the desk's today by
+    default), recording who and when; its organisation's accounts may sign in at once."""
+    require_administrator(actor)
+
+    def apply(locked: Contract) -> list[str]:
+        if locked.ends_on < today():
+            raise DomainError(
+                _("The contract's term is already over; correct its end date first."),
+                field="ends_on",
+            )
+        locked.status = ContractStatus.ACTIVE
+        locked.paid_on = paid_on or today()
+        locked.activated_at = clock.now()
+        locked.activated_by = actor
+        return ["status", "paid_on", "activated_at", "activated_by"]
+
+    return _contract_step(
+        actor=actor,
+        contract=contract,
+        kind=ContractEventKind.ACTIVATED,
+        allowed=[ContractStatus.DRAFT],
+        refusal=_("Only a draft contract can be activated; an ended one is renewed."),
+        apply=apply,
+        note=note,
+    )
+
+
+def contract_suspend(*, actor: User, contract: Contract, note: str = "") -> Contract:
+    """Suspend an active contract (unpaid, in dispute): its customer accounts are refused
+    from the next request until it is resumed."""
+    require_administrator(actor)
+
+    def apply(locked: Contract) -> list[str]:
+        locked.status = ContractStatus.SUSPENDED
+        return ["status"]
+
+    return _contract_step(
+        actor=actor,
+        contract=contract,
+        kind=ContractEventKind.SUSPENDED,
+        allowed=[ContractStatus.ACTIVE],
+        refusal=_("Only an active contract can be suspended."),
+        apply=apply,
+        note=note,
+    )
+
+
+def contract_resume(*, actor: User, contract: Contract, note: str = "") -> Contract:
+    """Resume a suspended contract: it covers again for what is left of its term."""
+    require_administrator(actor)
+
+    def apply(locked: Contract) -> list[str]:
+        locked.status = ContractStatus.ACTIVE
+        return ["status"]
+
+    return _contract_step(
+        actor=actor,
+        contract=contract,
+        kind=ContractEventKind.RESUMED,
+        allowed=[ContractStatus.SUSPENDED],
+        refusal=_("Only a suspended contract can be resumed."),
+        apply=apply,
+        note=note,
+    )
+
+
+def contract_end(*, actor: User, contract: Contract, note: str = "") -> Contract:
+    """End an active or suspended contract now, before its term is over; its customer
+    accounts are refused from the next request. (A term that runs out ends by itself.)"""
+    require_administrator(actor)
+    return _contract_end(actor=actor, contract=contract, note=note)
+
+
+def _contract_end(*, actor: User | None, contract: Contract, note: str) -> Contract:
+    def apply(locked: Contract) -> list[str]:
+        locked.status = ContractStatus.ENDED
+        return ["status"]
+
+    return _contract_step(
+        actor=actor,
+        contract=contract,
+        kind=ContractEventKind.ENDED,
+        allowed=[ContractStatus.ACTIVE, ContractStatus.SUSPENDED],
+        refusal=_("Only an active or suspended contract can be ended."),
+        apply=apply,
+        note=note,
+    )
+
+
+def contract_renew(
+    *, actor: User, contract: Contract, ends_on: dt.date, note: str = ""
+) -> Contract:
+    """Renew a contract by extending its term to `ends_on` (the same contract, a later end;
+    the history keeps the earlier one). An ended contract becomes active again and its
+    accounts regain access at once; a suspended one stays suspended. The end warning is
+    re-armed for the new end."""
+    require_administrator(actor)
+
+    def apply(locked: Contract) -> list[str]:
+        if ends_on <= locked.ends_on or ends_on < today():
+            raise DomainError(
+                _("A renewal must end after the current end date, and not in the past."),
+                field="ends_on",
+            )
+        locked.ends_on = ends_on
+        locked.end_warned_for = None
+        if locked.status == ContractStatus.ENDED:
+            locked.status = ContractStatus.ACTIVE
+        return ["ends_on", "end_warned_for", "status"]
+
+    return _contract_step(
+        actor=actor,
+        contract=contract,
+        kind=ContractEventKind.RENEWED,
+        allowed=[ContractStatus.ACTIVE, ContractStatus.SUSPENDED, ContractStatus.ENDED],
+        refusal=_("A draft contract is activated, not renewed."),
+        apply=apply,
+        note=note,
+    )
+
+
+def contracts_warn_ending(*, on: dt.date | None = None) -> int:
+    """Tell each active contract's account manager and its customer's specialists that it
+    ends within its `warn_days_before_end` days (0: never), once per term: `end_warned_for`
+    holds the end date told about, and a renewal, which moves the end, re-arms it. The
+    outbox's unique key makes a repeated run write nothing. Returns the contracts told."""
+    from sladesk.notifications.services import notifications_for_contract_end
+
+    day = on or today()
+    candidates = (
+        Contract.objects.filter(
+            status=ContractStatus.ACTIVE,
+            starts_on__lte=day,
+            ends_on__gte=day,
+            warn_days_before_end__gt=0,
+        )
+        .exclude(end_warned_for=F("ends_on"))
+        .only("pk", "ends_on", "warn_days_before_end")
+    )
+    due = [
+        contract
+        for contract in candidates
+        if contract.ends_on - dt.timedelta(days=contract.warn_days_before_end) <= day
+    ]
+    told = 0
+    for contract in due:
+        with transaction.atomic():
+            locked = (
+                Contract.objects.select_for_update()
+                .select_related("organisation", "account_manager")
+                .get(pk=contract.pk)
+            )
+            if locked.end_warned_for == locked.ends_on or locked.status != ContractStatus.ACTIVE:
+                continue  # another worker told them meanwhile, or it changed
+            recipients = contract_end_warning_recipients(contract=locked)
+            notifications_for_contract_end(contract=locked, recipients=recipients)
+            before = _contract_state(locked)
+            locked.end_warned_for = locked.ends_on
+            locked.save(update_fields=["end_warned_for"])
+            ContractEvent.objects.create(
+                contract=locked,
+                kind=ContractEventKind.END_WARNED,
+                actor=None,
+                at=clock.now(),
+                before=before,
+                after=_contract_state(locked),
+                note=", ".join(person.email for person in recipients),
+            )
+        told += 1
+    return told
+
+
+def contracts_sweep(*, on: dt.date | None = None) -> int:
+    """The daily job, for derived state and warnings only (access itself is decided at each
+    request): mark contracts whose term is over as ended (the desk itself as the actor),
+    rewrite every customer account's `blocked_reason`, and send the end warnings due.
+    Returns the number of accounts whose `blocked_reason` changed. Idempotent."""
+    day = on or today()
+    over = Contract.objects.filter(
+        status__in=[ContractStatus.ACTIVE, ContractStatus.SUSPENDED], ends_on__lt=day
+    )
+    for contract in over:
+        _contract_end(actor=None, contract=contract, note=_("Its term is over."))
+    changed = 0
+    with transaction.atomic():
         for organisation in Organisation.objects.filter(kind="customer"):
             changed += organisation_refresh_access(organisation=organisation, on=day)
+    contracts_warn_ending(on=day)
     return changed
-
-
-def contract_activate(*, actor: User, contract: Contract) -> Contract:
-    """Mark a contract paid and active; its organisation's accounts are unblocked."""
-    require_administrator(actor)
-    if contract.status not in (ContractStatus.DRAFT, ContractStatus.EXPIRED):
-        raise Conflict(_("Only a draft or expired contract can be activated."))
-    with transaction.atomic():
-        contract.status = ContractStatus.ACTIVE
-        contract.save(update_fields=["status"])
-        organisation_refresh_access(organisation=contract.organisation)
-    return contract
-
-
-def contract_renew(*, actor: User, contract: Contract, ends_on: dt.date) -> Contract:
-    """Extend a contract's term (a renewal); blocked accounts regain access."""
-    require_administrator(actor)
-    if ends_on <= contract.ends_on:
-        raise DomainError(_("A renewal must end after the current end date."), field="ends_on")
-    with transaction.atomic():
-        contract.ends_on = ends_on
-        contract.status = ContractStatus.ACTIVE
-        contract.save(update_fields=["ends_on", "status"])
-        organisation_refresh_access(organisation=contract.organisation)
-    return contract
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,8 @@ from sladesk.accounts.services import contracts_sweep
 
 @task()
 def contracts_sweep_task() -> int:
-    """Daily: expire ended contracts and block or unblock customer accounts accordingly."""
+    """Daily: mark contracts whose term is over as ended, rewrite the accounts' derived
+    `blocked_reason` and send the end warnings due (access itself is checked per request)."""
     from sladesk.core.periodic import periodic_runs_prune
 
     periodic_runs_prune()

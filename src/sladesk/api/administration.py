@@ -12,8 +12,25 @@ from ninja import Router, Schema
 from ninja.responses import Status
 from pydantic import Field
 
-from sladesk.accounts.models import Contract, Organisation, Service, SupportLine, User
-from sladesk.accounts.services import AccountData, account_create
+from sladesk.accounts.choices import ContractStatus
+from sladesk.accounts.models import (
+    Contract,
+    ContractEvent,
+    Organisation,
+    Service,
+    SupportLine,
+    User,
+)
+from sladesk.accounts.selectors import contract_events
+from sladesk.accounts.services import (
+    AccountData,
+    account_create,
+    contract_activate,
+    contract_end,
+    contract_renew,
+    contract_resume,
+    contract_suspend,
+)
 from sladesk.api.auth import require_scope
 from sladesk.api.schemas import StrictIn
 from sladesk.core.configuration import configuration_save
@@ -89,9 +106,17 @@ class ContractOut(Schema):
     max_accounts: int
     classification_scheme_id: int
     sla_policy_id: int | None
+    paid_on: dt.date | None
+    activated_at: dt.datetime | None
+    activated_by_id: int | None
+    account_manager_id: int | None
+    warn_days_before_end: int
+    end_warned_for: dt.date | None
 
 
 class ContractIn(StrictIn):
+    """A new contract is a draft: it gives support once activated (POST .../activate)."""
+
     number: str = Field(min_length=1, max_length=50)
     organisation_id: int
     kind: str = Field("standard", max_length=20)
@@ -101,13 +126,43 @@ class ContractIn(StrictIn):
     max_accounts: int = Field(2, ge=0, le=10_000)
     classification_scheme_id: int
     sla_policy_id: int | None = None
+    account_manager_id: int | None = None
+    warn_days_before_end: int = Field(30, ge=0, le=366)
 
 
 class ContractPatch(StrictIn):
+    # Accepted only as the current status: it changes through the action routes.
+    status: str | None = Field(None, max_length=20)
     ends_on: dt.date | None = None
     included_lines: int | None = Field(None, ge=1, le=4)
     max_accounts: int | None = Field(None, ge=0, le=10_000)
     sla_policy_id: int | None = None
+    account_manager_id: int | None = None
+    warn_days_before_end: int | None = Field(None, ge=0, le=366)
+
+
+class ContractActivateIn(StrictIn):
+    paid_on: dt.date | None = None  # the desk's today when left out
+    note: str = Field("", max_length=2000)
+
+
+class ContractNoteIn(StrictIn):
+    note: str = Field("", max_length=2000)
+
+
+class ContractRenewIn(StrictIn):
+    ends_on: dt.date
+    note: str = Field("", max_length=2000)
+
+
+class ContractEventOut(Schema):
+    id: int
+    kind: str
+    actor_id: int | None
+    at: dt.datetime
+    before: dict[str, Any]
+    after: dict[str, Any]
+    note: str
 
 
 class UserOut(Schema):
@@ -190,6 +245,9 @@ class PreviewIn(StrictIn):
 class PreviewOut(Schema):
     due: dt.datetime
     cutoff_due: dt.datetime | None
+    # The shortened pre-holiday days from the start's date to the latest due date, with
+    # their hours; left out of the answer when there are none.
+    shortened_days: dict[dt.date, list[list[str]]] = Field(default_factory=dict)
 
 
 @router.get("/admin/organisations", response=list[OrganisationOut])
@@ -236,7 +294,94 @@ def create_contract(request: HttpRequest, payload: ContractIn) -> Status[Contrac
 
 @router.patch("/admin/contracts/{contract_id}", response=ContractOut)
 def update_contract(request: HttpRequest, contract_id: int, payload: ContractPatch) -> Contract:
-    return save_payload(admin(request), get_or_404(Contract.objects.all(), contract_id), payload)
+    """Change a contract's terms. Its status moves only through the action routes, and a
+    signed (not draft) contract's end date only by renewal: a 400 names them."""
+    actor = admin(request)
+    contract = get_or_404(Contract.objects.all(), contract_id)
+    changes = payload.model_dump(exclude_unset=True)
+    actions = f"/api/v1/admin/contracts/{contract.pk}"
+    if changes.pop("status", contract.status) != contract.status:
+        raise DomainError(
+            _(
+                "The status changes only through the actions: POST %(url)s/activate, "
+                "%(url)s/suspend, %(url)s/resume, %(url)s/end or %(url)s/renew (with ends_on)."
+            )
+            % {"url": actions},
+            field="status",
+        )
+    ends_on = changes.get("ends_on", contract.ends_on)
+    if ends_on != contract.ends_on and contract.status != ContractStatus.DRAFT:
+        raise DomainError(
+            _("A signed contract's end date changes only by renewal: POST %(url)s/renew.")
+            % {"url": actions},
+            field="ends_on",
+        )
+    return configuration_save(actor=actor, instance=contract, changes=changes)
+
+
+# The action bodies are optional: POST with no body is the same as `{}`.
+
+
+@router.post("/admin/contracts/{contract_id}/activate", response=ContractOut)
+def activate_contract(
+    request: HttpRequest, contract_id: int, payload: ContractActivateIn | None = None
+) -> Contract:
+    """Draft -> active, once paid: records who, when and the payment date."""
+    actor = admin(request)
+    contract = get_or_404(Contract.objects.all(), contract_id)
+    return contract_activate(
+        actor=actor,
+        contract=contract,
+        paid_on=payload.paid_on if payload else None,
+        note=payload.note if payload else "",
+    )
+
+
+@router.post("/admin/contracts/{contract_id}/suspend", response=ContractOut)
+def suspend_contract(
+    request: HttpRequest, contract_id: int, payload: ContractNoteIn | None = None
+) -> Contract:
+    """Active -> suspended: the customer's accounts are refused from the next request."""
+    actor = admin(request)
+    contract = get_or_404(Contract.objects.all(), contract_id)
+    return contract_suspend(actor=actor, contract=contract, note=payload.note if payload else "")
+
+
+@router.post("/admin/contracts/{contract_id}/resume", response=ContractOut)
+def resume_contract(
+    request: HttpRequest, contract_id: int, payload: ContractNoteIn | None = None
+) -> Contract:
+    """Suspended -> active."""
+    actor = admin(request)
+    contract = get_or_404(Contract.objects.all(), contract_id)
+    return contract_resume(actor=actor, contract=contract, note=payload.note if payload else "")
+
+
+@router.post("/admin/contracts/{contract_id}/end", response=ContractOut)
+def end_contract(
+    request: HttpRequest, contract_id: int, payload: ContractNoteIn | None = None
+) -> Contract:
+    """Active or suspended -> ended, now (a term that runs out ends by itself)."""
+    actor = admin(request)
+    contract = get_or_404(Contract.objects.all(), contract_id)
+    return contract_end(actor=actor, contract=contract, note=payload.note if payload else "")
+
+
+@router.post("/admin/contracts/{contract_id}/renew", response=ContractOut)
+def renew_contract(request: HttpRequest, contract_id: int, payload: ContractRenewIn) -> Contract:
+    """Extend the term to `ends_on`; an ended contract becomes active again."""
+    actor = admin(request)
+    contract = get_or_404(Contract.objects.all(), contract_id)
+    return contract_renew(
+        actor=actor, contract=contract, ends_on=payload.ends_on, note=payload.note
+    )
+
+
+@router.get("/admin/contracts/{contract_id}/events", response=list[ContractEventOut])
+def contract_history(request: HttpRequest, contract_id: int) -> QuerySet[ContractEvent]:
+    """The contract's history, oldest first."""
+    admin(request)
+    return contract_events(contract=get_or_404(Contract.objects.all(), contract_id))
 
 
 @router.get("/admin/users", response=list[UserOut])
@@ -288,14 +433,23 @@ def targets(request: HttpRequest, policy_id: int) -> QuerySet[SlaTarget]:
     return get_or_404(SlaPolicy.objects.all(), policy_id).targets.order_by("pk")
 
 
-@router.post("/admin/calendar-preview", response=PreviewOut)
+@router.post("/admin/calendar-preview", response=PreviewOut, exclude_defaults=True)
 def calendar_preview(request: HttpRequest, payload: PreviewIn) -> dict[str, object]:
-    """This spec, this start, this business duration -> the due instant (and the cut-off)."""
+    """This spec, this start, this business duration -> the due instant (and the cut-off),
+    and the shortened pre-holiday days on the way."""
     admin(request)
     try:
         calendar = BusinessCalendar.from_spec(payload.spec)
         due = calendar.add(payload.start, dt.timedelta(hours=payload.hours))
         cutoff_due = calendar.cutoff_due(payload.start, payload.cutoff) if payload.cutoff else None
+        last = max(due, cutoff_due) if cutoff_due else due
+        shortened = calendar.shortened_days(
+            payload.start.astimezone(calendar.zone).date(), last.astimezone(calendar.zone).date()
+        )
     except (CalendarError, TypeError, KeyError, OverflowError) as error:
         raise DomainError(str(error), field="spec") from error
-    return {"due": due, "cutoff_due": cutoff_due}
+    return {
+        "due": due,
+        "cutoff_due": cutoff_due,
+        "shortened_days": {day: calendar.day_hours(day) for day in shortened},
+    }

@@ -131,6 +131,37 @@ class EscalateIn(StrictIn):
     line_id: int
     reason: str = Field(min_length=1, max_length=5000)
     external_reference: str = Field("", max_length=200)
+    assignee_id: int | None = None  # else the line's rule picks (or nobody)
+
+
+class AttentionIn(StrictIn):
+    reason: str = Field(min_length=1, max_length=5000)
+
+
+class ExternalCaseIn(StrictIn):
+    note: str = Field(min_length=1, max_length=100_000)
+    vendor: str = Field(min_length=1, max_length=200)
+    reference: str = Field("", max_length=200)
+    status: str = Field("", max_length=20)
+    follow_up_on: dt.date | None = None
+
+
+class ExternalCasePatch(StrictIn):
+    note: str = Field(min_length=1, max_length=100_000)
+    vendor: str = Field("", max_length=200)
+    reference: str = Field("", max_length=200)
+    status: str = Field("", max_length=20)
+    follow_up_on: dt.date | None = None
+
+
+class ExternalCaseOut(Schema):
+    id: int
+    vendor: str
+    reference: str
+    status: str
+    follow_up_on: dt.date | None
+    opened_at: dt.datetime
+    updated_at: dt.datetime
 
 
 class TextIn(StrictIn):
@@ -153,6 +184,7 @@ class ProposalIn(StrictIn):
     ticket_class_id: int | None = None
     severity_id: int | None = None
     priority: str = Field("", max_length=20)
+    line_id: int | None = None  # an external vendor's line (line 4): escalation by consent
 
 
 class ProposalOut(Schema):
@@ -162,6 +194,7 @@ class ProposalOut(Schema):
     ticket_class_id: int | None
     severity_id: int | None
     priority: str
+    line_id: int | None
     proposed_by_id: int
     proposed_at: dt.datetime
     decided_by_id: int | None

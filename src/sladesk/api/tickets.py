@@ -21,12 +21,16 @@ from sladesk.api.rendering import rows_response
 from sladesk.api.schemas import (
     AssignIn,
     AttachmentOut,
+    AttentionIn,
     ClassifyIn,
     CommentIn,
     CommentOut,
     DecisionIn,
     EscalateIn,
     EventOut,
+    ExternalCaseIn,
+    ExternalCaseOut,
+    ExternalCasePatch,
     MeOut,
     OptionalTextIn,
     ParentIn,
@@ -45,7 +49,14 @@ from sladesk.core.errors import DomainError
 from sladesk.sla.models import SlaEvent
 from sladesk.sla.selectors import sla_events_of
 from sladesk.tickets import policy, selectors, services
-from sladesk.tickets.models import Attachment, ChangeProposal, Comment, Ticket, TicketEvent
+from sladesk.tickets.models import (
+    Attachment,
+    ChangeProposal,
+    Comment,
+    ExternalCase,
+    Ticket,
+    TicketEvent,
+)
 
 router = Router(tags=["tickets"])
 
@@ -199,8 +210,58 @@ def escalate(request: HttpRequest, ticket_id: int, payload: EscalateIn) -> Ticke
         line_id=payload.line_id,
         reason=payload.reason,
         external_reference=payload.external_reference,
+        assignee_id=payload.assignee_id,
     )
     return _ticket(request, ticket_id)
+
+
+@router.post("/tickets/{ticket_id}/attention", response=TicketOut)
+def raise_attention(request: HttpRequest, ticket_id: int, payload: AttentionIn) -> Ticket:
+    """Hierarchical escalation: raise the ticket to its line's lead and the supervisors."""
+    services.ticket_raise_attention(
+        actor=writer(request), ticket_id=ticket_id, reason=payload.reason
+    )
+    return _ticket(request, ticket_id)
+
+
+@router.post("/tickets/{ticket_id}/attention/clear", response=TicketOut)
+def clear_attention(request: HttpRequest, ticket_id: int, payload: TextIn) -> Ticket:
+    """A lead takes up a raised ticket, with a note of what they decided."""
+    services.ticket_attention_clear(actor=writer(request), ticket_id=ticket_id, note=payload.text)
+    return _ticket(request, ticket_id)
+
+
+@router.get("/tickets/{ticket_id}/external-cases", response=list[ExternalCaseOut])
+def list_external_cases(request: HttpRequest, ticket_id: int) -> list[ExternalCase]:
+    """The external vendor's cases of a ticket (the support team only)."""
+    return list(
+        selectors.external_cases_of(user=actor(request), ticket=_ticket(request, ticket_id))
+    )
+
+
+@router.post("/tickets/{ticket_id}/external-cases", response={201: ExternalCaseOut})
+def open_external_case(
+    request: HttpRequest, ticket_id: int, payload: ExternalCaseIn
+) -> Status[ExternalCase]:
+    case = services.ticket_external_case_open(
+        actor=writer(request),
+        ticket_id=ticket_id,
+        change=services.ExternalCaseChange(**payload.model_dump()),
+    )
+    return Status(201, case)
+
+
+@router.patch("/tickets/{ticket_id}/external-cases/{case_id}", response=ExternalCaseOut)
+def update_external_case(
+    request: HttpRequest, ticket_id: int, case_id: int, payload: ExternalCasePatch
+) -> ExternalCase:
+    """Record an exchange with the vendor: the note, and what changed of the case."""
+    return services.ticket_external_case_update(
+        actor=writer(request),
+        ticket_id=ticket_id,
+        case_id=case_id,
+        change=services.ExternalCaseChange(**payload.model_dump()),
+    )
 
 
 @router.post("/tickets/{ticket_id}/classify", response=TicketOut)

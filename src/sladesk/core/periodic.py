@@ -39,10 +39,12 @@ def jobs() -> list[PeriodicJob]:
     from sladesk.channels.tasks import inbound_retry_task, mailboxes_poll_task
     from sladesk.notifications.tasks import notifications_deliver_task
     from sladesk.sla.tasks import sla_sweep_task
+    from sladesk.tickets.tasks import external_cases_remind_task
 
     return [
         PeriodicJob("contracts_sweep", daily, contracts_sweep_task.enqueue),
         PeriodicJob("sla_sweep", every_minute, sla_sweep_task.enqueue),
+        PeriodicJob("external_follow_ups", daily, external_cases_remind_task.enqueue),
         PeriodicJob("mail_poll", every_minute, mailboxes_poll_task.enqueue),
         PeriodicJob("intake_retry", every_minute, inbound_retry_task.enqueue),
         PeriodicJob("notifications_deliver", every_minute, notifications_deliver_task.enqueue),

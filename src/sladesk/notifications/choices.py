@@ -17,6 +17,7 @@ class NotificationKind(models.TextChoices):
     STATUS = "status", _("Status change")
     SLA_WARNING = "sla_warning", _("SLA warning")
     SLA_BREACH = "sla_breach", _("SLA breach")
+    ATTENTION = "attention", _("Needs the lead's attention")
     WEBHOOK = "webhook", _("Webhook call")
 
 

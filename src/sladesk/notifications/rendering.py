@@ -76,6 +76,9 @@ def _render(notification: Notification) -> tuple[str, str]:
             str(notification.data.get("label", "")),
             _("Due: %(due)s.") % {"due": _local(ticket.sla_next_due_at if ticket else None)},
         ]
+    elif notification.kind == NotificationKind.ATTENTION:
+        headline = _("Needs your attention")
+        lines = [str(notification.data.get("reason", ""))]
     else:
         headline = _("Notification")
     subject = f"[{number}] {headline}: {title}" if number else headline

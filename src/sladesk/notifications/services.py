@@ -20,6 +20,7 @@ from sladesk.notifications.models import Notification
 from sladesk.tickets.models import Comment, Ticket
 
 if TYPE_CHECKING:
+    from sladesk.accounts.models import Contract
     from sladesk.sla.models import SlaEvent
 
 logger = logging.getLogger(__name__)
@@ -277,4 +278,75 @@ def notifications_for_sla_event(
         recipients=[Recipient.of(person) for person in recipients],
         ticket=ticket,
         data={"label": label},
+    )
+
+
+def notifications_for_contract_end(
+    *, contract: Contract, recipients: Iterable[User]
+) -> list[Notification]:
+    """Tell the account manager and the customer's specialists that `contract` ends soon;
+    called by the daily contract job inside the transaction that marks the warning sent.
+    Once per term: the event key names the end date, so a renewal warns afresh. The mail is
+    written here, in each recipient's language (the ticket renderer knows no contracts)."""
+    from django.template.loader import render_to_string
+    from django.utils import translation
+    from django.utils.translation import gettext
+
+    from sladesk.notifications.rendering import header_safe
+
+    people = list(recipients)
+    written = notification_enqueue(
+        kind="contract_warning",
+        event_key=f"contract-end:{contract.pk}:{contract.ends_on.isoformat()}",
+        recipients=[Recipient.of(person) for person in people],
+        data={"contract_id": contract.pk, "ends_on": contract.ends_on.isoformat()},
+    )
+    values = {
+        "number": contract.number,
+        "organisation": contract.organisation.name,
+        "ends_on": contract.ends_on.isoformat(),
+        "zone": settings.TIME_ZONE,
+    }
+    for row in written:
+        language = row.language if row.language in dict(settings.LANGUAGES) else "en"
+        with translation.override(language):
+            headline = gettext("Support contract %(number)s ends on %(ends_on)s") % values
+            lines = [
+                gettext("The support contract %(number)s of %(organisation)s ends on %(ends_on)s.")
+                % values,
+                gettext(
+                    "Unless it is renewed, the customer's accounts are refused from the end of "
+                    "that day (%(zone)s time)."
+                )
+                % values,
+            ]
+            row.subject = header_safe(headline)
+            row.body = render_to_string(
+                "notifications/email/message.txt",
+                {"headline": headline, "lines": lines, "quote": "", "number": "", "title": ""},
+            )
+        row.save(update_fields=["subject", "body"])
+    return written
+
+
+def notifications_for_attention(
+    *, ticket: Ticket, reason: str, key: str = ""
+) -> list[Notification]:
+    """Tell the ticket's line lead and the supervisors (or, for a follow-up reminder with
+    `key`, the assignee, else the lead) that a ticket needs them; inside the caller's
+    transaction, once per raise (the key names the moment it was raised)."""
+    from sladesk.accounts.choices import Role
+
+    if key:
+        people = [ticket.assignee] if ticket.assignee is not None else []
+    else:
+        people = list(User.objects.filter(role=Role.SUPERVISOR, is_active=True))
+    if (not people or not key) and ticket.line is not None and ticket.line.lead is not None:
+        people.append(ticket.line.lead)
+    return notification_enqueue(
+        kind=NotificationKind.ATTENTION,
+        event_key=key or f"attention:{ticket.pk}:{ticket.attention_at}",
+        recipients=[Recipient.of(person) for person in {p.pk: p for p in people}.values()],
+        ticket=ticket,
+        data={"reason": reason},
     )

@@ -16,6 +16,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.translation import gettext_noop
+
 WORKING_DAY_HOURS = 9
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri")
 
@@ -50,6 +52,10 @@ POLICIES: dict[str, dict[str, Any]] = {
         "warning_percents": [50, 80],
         "warning_actions": ["notify_assignee"],
         "breach_actions": ["notify_assignee", "notify_line_lead"],
+        # Seed 004: a third-party defect unresolved in 60 working days -> find a replacement.
+        "breach_notes": {
+            "B": gettext_noop("seek a replacement for the third-party component"),
+        },
         # (class, severity, response hours or None, cut-off or None, resolution hours, from)
         "targets": [
             (None, None, None, "12:00", None, "registration"),  # until classified

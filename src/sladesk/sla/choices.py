@@ -17,6 +17,7 @@ class SlaAction(models.TextChoices):
     NOTIFY_SUPERVISORS = "notify_supervisors", _("Notify the supervisors")
     RAISE_PRIORITY = "raise_priority", _("Raise the priority")
     ESCALATE = "escalate", _("Escalate to the next line")
+    RAISE_ATTENTION = "raise_attention", _("Raise to the line lead (needs attention)")
 
 
 class Clock(models.TextChoices):

@@ -140,6 +140,12 @@ class SlaTarget(models.Model):
         default=ResolutionStart.REGISTRATION,
     )
     update_interval = models.DurationField(_("update at least every"), null=True, blank=True)
+    breach_note = models.CharField(
+        _("at a resolution breach, ask the lead to"),
+        max_length=300,
+        blank=True,
+        help_text=_("Raises the ticket to the line lead with this note (e.g. seek a replacement)."),
+    )
 
     class Meta:
         ordering = ["policy", "id"]

@@ -20,7 +20,7 @@ from sladesk.accounts.models import SupportLine, User
 from sladesk.core import clock as desk_clock
 from sladesk.core.configcache import cached
 from sladesk.sla.choices import SlaAction, SlaEventKind, TicketSlaState
-from sladesk.sla.clocks import STOP_STATUSES, Clock, ClockState, auto_close_at
+from sladesk.sla.clocks import STOP_STATUSES, Clock, ClockKind, ClockState, auto_close_at
 from sladesk.sla.models import Calendar, SlaEvent, SlaPolicy, SlaTarget, default_target_fields
 from sladesk.sla.selectors import CLOCK_EVENT_KINDS, TicketSla, ticket_sla
 from sladesk.tickets.choices import CommentKind, EventKind, Priority
@@ -237,10 +237,12 @@ def _recipients(ticket: Ticket, actions: Iterable[str]) -> list[User]:
     return list({person.pk: person for person in people}.values())
 
 
-def _act(ticket: Ticket, event: SlaEvent, actions: list[str]) -> None:
-    """Carry out a policy's actions for one SLA event (the event is recorded once)."""
+def _act(ticket: Ticket, event: SlaEvent, actions: list[str], note: str = "") -> None:
+    """Carry out a policy's actions for one SLA event (the event is recorded once); `note`:
+    what the target row asks of the lead at a breach (seed 004: seek a replacement)."""
     from sladesk.tickets.services import history
     from sladesk.tickets.services.conversation import add_comment
+    from sladesk.tickets.services.escalation import raise_attention
 
     notified = _recipients(ticket, actions)
     event.data = {"notify": [person.email for person in notified], "actions": actions}
@@ -280,6 +282,10 @@ def _act(ticket: Ticket, event: SlaEvent, actions: list[str]) -> None:
                 and not above.members.filter(pk=ticket.assignee_id).exists()
             ):
                 history.change(ticket, None, "assignee_id", None, kind=EventKind.ASSIGNED)
+    if note:
+        label += f": {_(note)}"  # shipped notes are marked for translation
+    if SlaAction.RAISE_ATTENTION in actions or note:
+        raise_attention(ticket, None, label)
     add_comment(ticket, None, CommentKind.INTERNAL, label)
     ticket.save()
 
@@ -321,7 +327,8 @@ def sla_process(
                     emitted += 1
             overdue = clock.due_at is not None and clock.due_at <= moment
             if overdue and (event := _emit(ticket, clock, SlaEventKind.BREACH, 0, moment)):
-                _act(ticket, event, list(sla.policy.breach_actions))
+                note = sla.target.breach_note if clock.kind == ClockKind.RESOLUTION else ""
+                _act(ticket, event, list(sla.policy.breach_actions), note)
                 emitted += 1
         closing = auto_close_at(sla.timeline, sla.calendar, sla.policy.auto_close_working_days)
         if closing is not None and closing <= moment:
@@ -414,6 +421,9 @@ def sla_install_examples() -> dict[str, SlaPolicy]:
                         if class_code in spec.get("update_hours", {})
                         else None
                     ),
+                    breach_note=spec.get("breach_notes", {}).get(class_code, "")
+                    if level is None
+                    else "",
                 )
             installed[code] = policy
     return installed

@@ -81,3 +81,7 @@ class EventKind(models.TextChoices):
     AUTO_CLOSED = "auto_closed", _("Closed automatically")
     PROBLEM_LINKED = "problem_linked", _("Linked to a problem")
     PROBLEM_UNLINKED = "problem_unlinked", _("Unlinked from a problem")
+    ATTENTION_RAISED = "attention_raised", _("Raised to the lead")
+    ATTENTION_CLEARED = "attention_cleared", _("Lead's attention given")
+    EXTERNAL_CASE_OPENED = "external_case_opened", _("External case opened")
+    EXTERNAL_CASE_UPDATED = "external_case_updated", _("External case updated")

@@ -271,6 +271,9 @@ class Ticket(models.Model):
         blank=True,
         help_text=_("The case number at the external vendor (line 4)."),
     )
+    # Hierarchical escalation: the ticket waits for its line's lead or a supervisor.
+    attention_at = models.DateTimeField(_("attention asked at"), null=True, blank=True)
+    attention_reason = models.TextField(_("attention asked because"), blank=True)
     registered_at = models.DateTimeField(_("registered at"))
     first_response_at = models.DateTimeField(_("first response at"), null=True, blank=True)
     reproduced_at = models.DateTimeField(_("reproduced at"), null=True, blank=True)
@@ -378,7 +381,8 @@ class Attachment(models.Model):
 
 
 class ChangeProposal(models.Model):
-    """A reclassification or priority change the vendor proposes and the customer decides."""
+    """A reclassification, a priority change or an escalation to an external vendor (line 4)
+    that the vendor proposes and the customer decides."""
 
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="proposals")
     proposed_by = models.ForeignKey(
@@ -392,6 +396,14 @@ class ChangeProposal(models.Model):
         Severity, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     priority = models.CharField(max_length=20, choices=Priority.choices, blank=True)
+    line = models.ForeignKey(
+        "accounts.SupportLine",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("escalate to"),
+    )
     reason = models.TextField(_("reason"))
     status = models.CharField(
         max_length=20, choices=ProposalStatus.choices, default=ProposalStatus.PENDING
@@ -451,3 +463,46 @@ class TicketEvent(models.Model):
 
     def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
         raise ValueError("Ticket events are append-only.")
+
+
+class ExternalCaseStatus(models.TextChoices):
+    OPEN = "open", _("Opened with the vendor")
+    WAITING_VENDOR = "waiting_vendor", _("Waiting for the vendor")
+    WAITING_DESK = "waiting_desk", _("The vendor waits for us")
+    FIXED = "fixed", _("Fixed by the vendor")
+    CLOSED = "closed", _("Closed")
+
+
+class ExternalCase(models.Model):
+    """A case at an external vendor (line 4) that the desk follows for a ticket: who, their
+    reference, where it stands and when to ask again. Each exchange is a note on the ticket."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="external_cases")
+    vendor = models.CharField(_("vendor"), max_length=200)
+    reference = models.CharField(_("their reference"), max_length=200, blank=True)
+    status = models.CharField(
+        _("status"),
+        max_length=20,
+        choices=ExternalCaseStatus.choices,
+        default=ExternalCaseStatus.OPEN,
+    )
+    follow_up_on = models.DateField(_("next follow-up"), null=True, blank=True)
+    reminded_on = models.DateField(null=True, blank=True)  # the follow-up last reminded of
+    opened_at = models.DateTimeField(_("opened at"), default=timezone.now)
+    opened_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
+    )
+    updated_at = models.DateTimeField(_("updated at"), default=timezone.now)
+
+    class Meta:
+        ordering = ["opened_at", "id"]
+        verbose_name = _("external case")
+        verbose_name_plural = _("external cases")
+        indexes = [models.Index(fields=["follow_up_on"], name="external_case_follow_up")]
+
+    def __str__(self) -> str:
+        return f"{self.vendor} {self.reference}".strip()
+
+    @property
+    def is_open(self) -> bool:
+        return self.status not in (ExternalCaseStatus.FIXED, ExternalCaseStatus.CLOSED)

@@ -15,12 +15,13 @@ from django.utils.translation import gettext as _
 from sladesk.accounts.choices import VENDOR_ROLES, Role
 from sladesk.accounts.models import Organisation, Service, SupportLine, User
 from sladesk.accounts.selectors import contract_covering
-from sladesk.core.errors import DomainError, NotFound
+from sladesk.core.errors import DomainError, NotFound, PermissionDenied
 from sladesk.tickets.choices import OPEN_STATUSES, CommentKind, EventKind, TicketStatus
 from sladesk.tickets.models import (
     Attachment,
     ChangeProposal,
     Comment,
+    ExternalCase,
     Severity,
     Ticket,
     TicketClass,
@@ -245,6 +246,14 @@ def event_names(events: Iterable[TicketEvent]) -> dict[tuple[str, int], str]:
     return found
 
 
+def external_cases_of(*, user: User, ticket: Ticket) -> QuerySet[ExternalCase]:
+    """The external vendor's cases of a visible ticket: the support team's business
+    (customers are told through the ticket's replies); PermissionDenied for others."""
+    if not user.is_vendor_staff:
+        raise PermissionDenied(_("Only the support team may do this."))
+    return ExternalCase.objects.filter(ticket=ticket).order_by("opened_at", "id")
+
+
 def proposal_pending(*, ticket: Ticket) -> ChangeProposal | None:
     return (
         ChangeProposal.objects.filter(ticket=ticket, status="pending")
@@ -272,7 +281,7 @@ def proposal_list(*, ticket: Ticket) -> QuerySet[ChangeProposal]:
     return ChangeProposal.objects.filter(ticket=ticket).order_by("-proposed_at", "-pk")
 
 
-QUEUES = ("mine", "unassigned", "at_risk", "breached", "waiting", "open", "all")
+QUEUES = ("mine", "unassigned", "attention", "at_risk", "breached", "waiting", "open", "all")
 TICKET_NUMBER = re.compile(r"[A-Za-z]+(?:-[A-Za-z0-9]+)*-\d{6,}")  # PREFIX-YEAR-NNNNNN
 
 
@@ -287,7 +296,8 @@ def ticket_queue(
 
     mine (open, assigned to `user`), unassigned (open, in one of `user`'s lines, nobody
     assigned), at_risk / breached (open, by cached SLA state), waiting (for the customer),
-    open (every open ticket), all (everything `user` may see). A customer has only "all":
+    attention (raised to `user` as a lead), open (every open ticket), all (everything
+    `user` may see). A customer has only "all":
     their organisation's list."""
     text = filters.text.strip() if filters else ""
     if filters and TICKET_NUMBER.fullmatch(text):
@@ -310,7 +320,18 @@ def ticket_queue(
         return tickets.filter(assignee=user)
     if queue == "unassigned":
         return tickets.filter(assignee__isnull=True, line__in=user.support_lines.all())
+    if queue == "attention":
+        return tickets.filter(_attention_for(user))
     return tickets.filter(sla_state=queue)
+
+
+def _attention_for(user: User) -> Q:
+    """The raised tickets a person answers for: all for supervisors and administrators,
+    those of the lines they lead for a line lead, none for other agents."""
+    raised = Q(attention_at__isnull=False)
+    if user.role in (Role.SUPERVISOR, Role.ADMINISTRATOR):
+        return raised
+    return raised & Q(line__in=user.led_lines.values("pk"))
 
 
 def ticket_queue_counts(*, user: User) -> dict[str, int]:
@@ -332,6 +353,7 @@ def ticket_queue_counts(*, user: User) -> dict[str, int]:
             breached=Count("status", filter=Q(sla_state="breached")),
             waiting=Count("status", filter=Q(status=TicketStatus.WAITING_FOR_CUSTOMER)),
             open=Count("status"),
+            attention=Count("status", filter=_attention_for(user)),
         )
     )
 

@@ -100,6 +100,7 @@ QUEUE_RELATED = ("organisation", "line", "assignee")  # what a queue row shows; 
 QUEUE_LABELS = {
     "mine": gettext_lazy("Mine"),
     "unassigned": gettext_lazy("Unassigned in my lines"),
+    "attention": gettext_lazy("Needs my attention"),
     "at_risk": gettext_lazy("At risk"),
     "breached": gettext_lazy("Breached"),
     "waiting": gettext_lazy("Waiting for customer"),
@@ -218,6 +219,8 @@ def ticket_detail(request: HttpRequest, ticket_id: int) -> HttpResponse:
         "forms": action_forms(user=user, ticket=ticket),
         "is_watching": selectors.ticket_watchers(ticket=ticket).filter(pk=user.pk).exists(),
         "problems": problems_of_visible_ticket(ticket_id=ticket.pk),
+        # Seed 004: C4 is no product defect and goes to A or D by the customer's consent.
+        "reclassify_to": list(ticket.severity.reclassify_to.all()) if ticket.severity else [],
     }
     return render(request, "web/ticket_detail.html", context)
 

@@ -7,11 +7,11 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from sladesk.accounts.choices import Role
-from sladesk.accounts.models import SupportLine, User
+from sladesk.accounts.models import User
 from sladesk.core import clock
 from sladesk.core.errors import Conflict, DomainError, NotFound, PermissionDenied
 from sladesk.tickets import lifecycle
-from sladesk.tickets.choices import CommentKind, EventKind
+from sladesk.tickets.choices import CommentKind, EventKind, Responsibility
 from sladesk.tickets.models import Comment, Ticket
 from sladesk.tickets.selectors import ticket_visible_queryset
 from sladesk.tickets.services import history
@@ -56,60 +56,6 @@ def ticket_assign(*, actor: User, ticket_id: int, assignee_id: int | None) -> Ti
         history.change(ticket, actor, "assignee_id", assignee_id, kind=EventKind.ASSIGNED)
         if assignee_id is not None and ticket.status == lifecycle.Status.NEW:
             transition(ticket, actor, lifecycle.Action.START)
-        finish(ticket, actor)
-    return ticket
-
-
-def ticket_escalate(
-    *, actor: User, ticket_id: int, line_id: int, reason: str, external_reference: str = ""
-) -> Ticket:
-    """Functional escalation: hand the ticket to another line with a reason.
-
-    The line must be within the contract's included lines; line 4 (an external vendor)
-    needs the external case reference. The assignee is cleared unless they belong to the
-    new line."""
-    require_vendor(actor)
-    reason = _require_text(reason, "reason", _("Say why the ticket is escalated."))
-    with transaction.atomic():
-        ticket = lock_visible(actor=actor, ticket_id=ticket_id)
-        require_open(ticket)
-        line = SupportLine.objects.filter(pk=line_id).first()
-        if line is None:
-            raise NotFound(_("No such support line."))
-        if line.pk == ticket.line_id:
-            raise Conflict(_("The ticket is already on this line."))
-        if ticket.contract is not None and line.level > ticket.contract.included_lines:
-            raise Conflict(
-                _("The contract includes lines up to %(level)d.")
-                % {"level": ticket.contract.included_lines}
-            )
-        if line.is_external and not external_reference.strip():
-            raise DomainError(
-                _("Give the external vendor's case reference."), field="external_reference"
-            )
-        previous_level = ticket.line.level if ticket.line else None
-        history.change(
-            ticket,
-            actor,
-            "line_id",
-            line.pk,
-            kind=EventKind.ESCALATED,
-            data={"reason": reason, "from_level": previous_level, "to_level": line.level},
-        )
-        if external_reference.strip():
-            history.change(ticket, actor, "external_reference", external_reference.strip())
-        if (
-            ticket.assignee_id is not None
-            and not line.members.filter(pk=ticket.assignee_id).exists()
-        ):
-            history.change(ticket, actor, "assignee_id", None, kind=EventKind.ASSIGNED)
-        add_comment(
-            ticket,
-            actor,
-            CommentKind.INTERNAL,
-            _("Escalated to line %(level)d (%(name)s): %(reason)s")
-            % {"level": line.level, "name": line.name, "reason": reason},
-        )
         finish(ticket, actor)
     return ticket
 
@@ -159,6 +105,22 @@ def ticket_resolve(*, actor: User, ticket_id: int, resolution: str) -> Ticket:
             )
         transition(ticket, actor, lifecycle.Action.RESOLVE)
         add_comment(ticket, actor, CommentKind.PUBLIC, resolution)
+        if (
+            ticket.ticket_class is not None
+            and ticket.ticket_class.responsibility == Responsibility.CUSTOMER
+        ):
+            # Seed 004: in categories A and D the vendor only advises; the customer is told.
+            add_comment(
+                ticket,
+                actor,
+                CommentKind.SYSTEM,
+                _(
+                    "This request is in the customer's area of responsibility "
+                    "(%(class)s): the answer above is the vendor's advice, pointing to the "
+                    "solution or the documentation."
+                )
+                % {"class": ticket.ticket_class},
+            )
         if ticket.first_response_at is None:
             history.change(ticket, actor, "first_response_at", clock.now())
         history.change(ticket, actor, "resolved_at", clock.now())

@@ -9,7 +9,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from sladesk.accounts.choices import Role
-from sladesk.accounts.models import Contract, Organisation, User
+from sladesk.accounts.models import Contract, Organisation, SupportLine, User
 from sladesk.core import clock
 from sladesk.core.errors import Conflict, DomainError, NotFound, PermissionDenied
 from sladesk.tickets.choices import EventKind, Level, Priority, ProposalStatus
@@ -23,6 +23,7 @@ from sladesk.tickets.models import (
 )
 from sladesk.tickets.services import history
 from sladesk.tickets.services.common import finish, lock_visible, require_open, require_vendor
+from sladesk.tickets.services.escalation import move_to_line
 
 
 def scheme_for(
@@ -136,6 +137,7 @@ class ChangeRequest:
     ticket_class_id: int | None = None
     severity_id: int | None = None
     priority: str = ""
+    line_id: int | None = None  # an external vendor's line: escalation by consent
 
 
 def ticket_propose_change(*, actor: User, ticket_id: int, change: ChangeRequest) -> ChangeProposal:
@@ -148,7 +150,8 @@ def ticket_propose_change(*, actor: User, ticket_id: int, change: ChangeRequest)
     with transaction.atomic():
         ticket = lock_visible(actor=actor, ticket_id=ticket_id)
         require_open(ticket)
-        if ticket.ticket_class_id is None:
+        reclassifying = change.ticket_class_id is not None or change.severity_id is not None
+        if ticket.ticket_class_id is None and (reclassifying or change.priority):
             raise Conflict(_("Classify the ticket first."))
         if ChangeProposal.objects.filter(ticket=ticket, status=ProposalStatus.PENDING).exists():
             raise Conflict(_("A proposal is already waiting for the customer."))
@@ -159,6 +162,7 @@ def ticket_propose_change(*, actor: User, ticket_id: int, change: ChangeRequest)
             ticket_class=ticket_class,
             severity=severity,
             priority=change.priority,
+            line=_proposed_line(ticket, change.line_id),
             reason=change.reason.strip(),
         )
         if not _changes_of(ticket, proposal):
@@ -212,6 +216,26 @@ def _proposed_classification(
     return ticket_class, severity
 
 
+def _proposed_line(ticket: Ticket, line_id: int | None) -> SupportLine | None:
+    """An external vendor's line the contract includes: the only line a customer decides."""
+    if line_id is None:
+        return None
+    line = SupportLine.objects.filter(pk=line_id).first()
+    if line is None or not line.is_external:
+        raise DomainError(
+            _("Only an escalation to an external vendor's line is proposed to the customer."),
+            field="line",
+        )
+    if line.pk == ticket.line_id:
+        raise Conflict(_("The ticket is already on this line."))
+    if ticket.contract is not None and line.level > ticket.contract.included_lines:
+        raise Conflict(
+            _("The contract includes lines up to %(level)d.")
+            % {"level": ticket.contract.included_lines}
+        )
+    return line
+
+
 def _changes_of(ticket: Ticket, proposal: ChangeProposal) -> dict[str, list[object]]:
     """field -> [current, proposed] for what the proposal would change."""
     changes: dict[str, list[object]] = {}
@@ -223,6 +247,8 @@ def _changes_of(ticket: Ticket, proposal: ChangeProposal) -> dict[str, list[obje
         changes["severity_id"] = [ticket.severity_id, proposal.severity_id]
     if proposal.priority and proposal.priority != ticket.priority:
         changes["priority"] = [ticket.priority, proposal.priority]
+    if proposal.line_id is not None and proposal.line_id != ticket.line_id:
+        changes["line_id"] = [ticket.line_id, proposal.line_id]
     return changes
 
 
@@ -254,7 +280,17 @@ def proposal_decide(
         }
         if accept:
             history.record(ticket, actor, EventKind.PROPOSAL_ACCEPTED, data=data)
+            if "line_id" in changes and proposal.line is not None:
+                move_to_line(
+                    ticket,
+                    actor,
+                    proposal.line,
+                    reason=proposal.reason,
+                    data={"proposal_id": proposal.pk},
+                )
             for field, (_before, after) in changes.items():
+                if field == "line_id":
+                    continue
                 history.change(
                     ticket,
                     actor,

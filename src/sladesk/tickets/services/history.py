@@ -31,6 +31,7 @@ TRACKED_FIELDS = (
     "reproduced_at",
     "resolved_at",
     "closed_at",
+    "attention_at",
 )
 
 

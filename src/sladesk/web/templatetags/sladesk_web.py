@@ -58,7 +58,8 @@ def event_change(event: TicketEvent, names: dict[tuple[str, int], str] | None = 
         ]
         if None not in shown:
             field_name = event.field.removesuffix("_id")
-            label = capfirst(str(Ticket._meta.get_field(field_name).verbose_name))
+            named = Ticket._meta.get_field(field_name)
+            label = capfirst(str(getattr(named, "verbose_name", field_name)))
             return f"{label}: {shown[0]} → {shown[1]}"
     try:
         field = Ticket._meta.get_field(event.field.removesuffix("_id"))
