@@ -169,40 +169,28 @@ def test_severity_four_must_be_reclassified_to_a_or_d_before_resolution(world: W
     assert resolved.status == "resolved"
 
 
-def test_escalation_respects_the_contracts_lines_and_needs_a_case_for_line_four(
+def test_escalation_respects_the_contracts_lines_and_line_four_needs_consent(
     world: World,
 ) -> None:
     alpha_ticket = world.ticket(world.alpha)
     with pytest.raises(Conflict, match="up to 3"):
         services.ticket_escalate(
-            actor=world.agent1,
-            ticket_id=alpha_ticket.pk,
-            line_id=world.lines[4].pk,
-            reason="r",
-            external_reference="V-1",
+            actor=world.lead, ticket_id=alpha_ticket.pk, line_id=world.lines[4].pk, reason="r"
         )
     beta_ticket = world.ticket(world.beta)
-    with pytest.raises(DomainError, match="case reference"):
+    with pytest.raises(Conflict, match="consent"):
         services.ticket_escalate(
-            actor=world.agent1, ticket_id=beta_ticket.pk, line_id=world.lines[4].pk, reason="r"
+            actor=world.lead, ticket_id=beta_ticket.pk, line_id=world.lines[4].pk, reason="r"
         )
     services.ticket_assign(
         actor=world.agent1, ticket_id=beta_ticket.pk, assignee_id=world.agent1.pk
     )
     escalated = services.ticket_escalate(
-        actor=world.agent1,
-        ticket_id=beta_ticket.pk,
-        line_id=world.lines[4].pk,
-        reason="Vendor bug",
-        external_reference="ORCL-77",
+        actor=world.agent1, ticket_id=beta_ticket.pk, line_id=world.lines[2].pk, reason="Deeper"
     )
-    assert (escalated.line, escalated.external_reference, escalated.assignee) == (
-        world.lines[4],
-        "ORCL-77",
-        None,
-    )
+    assert (escalated.line, escalated.assignee) == (world.lines[2], None)
     event = TicketEvent.objects.get(ticket=beta_ticket, kind=EventKind.ESCALATED)
-    assert event.data["reason"] == "Vendor bug"
+    assert event.data["reason"] == "Deeper"
 
 
 def test_only_members_of_the_line_can_be_assigned(world: World) -> None:

@@ -241,20 +241,9 @@ def test_a_refused_action_is_a_message_on_the_page_not_an_error(world: World) ->
     agent = signed_in(world.agent1)
     act(agent, ticket, "escalate", line=world.lines[4].pk, reason="Vendor bug")
     html = messages_of(agent, ticket)
-    assert "case reference" in html
+    assert "consent" in html
     ticket.refresh_from_db()
     assert ticket.line == world.lines[1]
-    assert (
-        act(
-            agent,
-            ticket,
-            "escalate",
-            line=world.lines[4].pk,
-            reason="Vendor bug",
-            external_reference="MS-42",
-        ).external_reference
-        == "MS-42"
-    )
     empty = act(agent, ticket, "resolve", resolution="")
     assert empty.status != "resolved"
 

@@ -85,3 +85,11 @@ class EventKind(models.TextChoices):
     ATTENTION_CLEARED = "attention_cleared", _("Lead's attention given")
     EXTERNAL_CASE_OPENED = "external_case_opened", _("External case opened")
     EXTERNAL_CASE_UPDATED = "external_case_updated", _("External case updated")
+
+
+class ExternalCaseStatus(models.TextChoices):
+    OPEN = "open", _("Opened with the vendor")
+    WAITING_VENDOR = "waiting_vendor", _("Waiting for the vendor")
+    WAITING_DESK = "waiting_desk", _("The vendor waits for us")
+    FIXED = "fixed", _("Fixed by the vendor")
+    CLOSED = "closed", _("Closed")

@@ -17,6 +17,7 @@ from sladesk.tickets.choices import (
     Channel,
     CommentKind,
     EventKind,
+    ExternalCaseStatus,
     Level,
     Priority,
     ProposalStatus,
@@ -463,14 +464,6 @@ class TicketEvent(models.Model):
 
     def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
         raise ValueError("Ticket events are append-only.")
-
-
-class ExternalCaseStatus(models.TextChoices):
-    OPEN = "open", _("Opened with the vendor")
-    WAITING_VENDOR = "waiting_vendor", _("Waiting for the vendor")
-    WAITING_DESK = "waiting_desk", _("The vendor waits for us")
-    FIXED = "fixed", _("Fixed by the vendor")
-    CLOSED = "closed", _("Closed")
 
 
 class ExternalCase(models.Model):

@@ -20,17 +20,11 @@ from sladesk.tickets.services.common import (
     lock_visible,
     reopen,
     require_open,
+    require_text,
     require_vendor,
     transition,
 )
 from sladesk.tickets.services.conversation import Upload, add_comment
-
-
-def _require_text(text: str, field: str, message: str) -> str:
-    text = text.strip()
-    if not text:
-        raise DomainError(message, field=field)
-    return text
 
 
 def ticket_assign(*, actor: User, ticket_id: int, assignee_id: int | None) -> Ticket:
@@ -64,7 +58,7 @@ def ticket_mark_reproduced(*, actor: User, ticket_id: int, note: str) -> Ticket:
     """Mark the moment the problem was reproduced (where some contracts start the
     resolution clock, seed 004); the moment is stated in a comment the customer sees."""
     require_vendor(actor)
-    note = _require_text(note, "note", _("Describe where and how it was reproduced."))
+    note = require_text(note, "note", _("Describe where and how it was reproduced."))
     with transaction.atomic():
         ticket = lock_visible(actor=actor, ticket_id=ticket_id)
         require_open(ticket)
@@ -81,7 +75,7 @@ def ticket_request_info(
 ) -> Comment:
     """Ask the customer for information; the ticket waits for them (the clock pauses)."""
     require_vendor(actor)
-    question = _require_text(question, "body", _("Write what you need from the customer."))
+    question = require_text(question, "body", _("Write what you need from the customer."))
     with transaction.atomic():
         ticket = lock_visible(actor=actor, ticket_id=ticket_id)
         comment = add_comment(ticket, actor, CommentKind.PUBLIC, question, uploads)
@@ -96,7 +90,7 @@ def ticket_resolve(*, actor: User, ticket_id: int, resolution: str) -> Ticket:
     """Resolve with a public explanation. A severity that demands reclassification
     (C4: not a product defect) must be reclassified first."""
     require_vendor(actor)
-    resolution = _require_text(resolution, "body", _("Explain the resolution to the customer."))
+    resolution = require_text(resolution, "body", _("Explain the resolution to the customer."))
     with transaction.atomic():
         ticket = lock_visible(actor=actor, ticket_id=ticket_id)
         if ticket.severity is not None and ticket.severity.reclassify_to.exists():
@@ -163,7 +157,7 @@ def _require_customer_party(actor: User, ticket: Ticket) -> None:
 
 def ticket_reopen(*, actor: User, ticket_id: int, reason: str) -> Ticket:
     """The resolution did not hold: back to work, with the reason in the conversation."""
-    reason = _require_text(reason, "reason", _("Say why the ticket is reopened."))
+    reason = require_text(reason, "reason", _("Say why the ticket is reopened."))
     with transaction.atomic():
         ticket = lock_visible(actor=actor, ticket_id=ticket_id)
         _require_customer_party(actor, ticket)
@@ -175,7 +169,7 @@ def ticket_reopen(*, actor: User, ticket_id: int, reason: str) -> Ticket:
 
 def ticket_cancel(*, actor: User, ticket_id: int, reason: str) -> Ticket:
     """Withdraw an open ticket (registered by mistake, a duplicate, no longer needed)."""
-    reason = _require_text(reason, "reason", _("Say why the ticket is cancelled."))
+    reason = require_text(reason, "reason", _("Say why the ticket is cancelled."))
     with transaction.atomic():
         ticket = lock_visible(actor=actor, ticket_id=ticket_id)
         _require_customer_party(actor, ticket)

@@ -23,7 +23,7 @@ from sladesk.tickets.models import (
 )
 from sladesk.tickets.services import history
 from sladesk.tickets.services.common import finish, lock_visible, require_open, require_vendor
-from sladesk.tickets.services.escalation import move_to_line
+from sladesk.tickets.services.escalation import line_allowed, move_to_line
 
 
 def scheme_for(
@@ -226,13 +226,7 @@ def _proposed_line(ticket: Ticket, line_id: int | None) -> SupportLine | None:
             _("Only an escalation to an external vendor's line is proposed to the customer."),
             field="line",
         )
-    if line.pk == ticket.line_id:
-        raise Conflict(_("The ticket is already on this line."))
-    if ticket.contract is not None and line.level > ticket.contract.included_lines:
-        raise Conflict(
-            _("The contract includes lines up to %(level)d.")
-            % {"level": ticket.contract.included_lines}
-        )
+    line_allowed(ticket, line)
     return line
 
 

@@ -7,13 +7,21 @@ from django.utils.translation import gettext as _
 
 from sladesk.accounts.models import User
 from sladesk.core import clock
-from sladesk.core.errors import Conflict, NotFound, PermissionDenied
+from sladesk.core.errors import Conflict, DomainError, NotFound, PermissionDenied
 from sladesk.sla import services as sla_services
 from sladesk.tickets import lifecycle
 from sladesk.tickets.choices import EventKind
 from sladesk.tickets.models import Ticket
 from sladesk.tickets.selectors import ticket_visible_queryset
 from sladesk.tickets.services import history
+
+
+def require_text(text: str, field: str, message: str) -> str:
+    """`text` stripped; DomainError on `field` with `message` when nothing is left."""
+    text = text.strip()
+    if not text:
+        raise DomainError(message, field=field)
+    return text
 
 
 def require_vendor(actor: User) -> None:

@@ -17,24 +17,18 @@ from sladesk.accounts.models import SupportLine, User
 from sladesk.core import clock
 from sladesk.core.errors import Conflict, DomainError, NotFound, PermissionDenied
 from sladesk.tickets import assignment, lifecycle
-from sladesk.tickets.choices import OPEN_STATUSES, CommentKind, EventKind
-from sladesk.tickets.models import ExternalCase, ExternalCaseStatus, Ticket
+from sladesk.tickets.choices import OPEN_STATUSES, CommentKind, EventKind, ExternalCaseStatus
+from sladesk.tickets.models import ExternalCase, Ticket
 from sladesk.tickets.services import history
 from sladesk.tickets.services.common import (
     finish,
     lock_visible,
     require_open,
+    require_text,
     require_vendor,
     transition,
 )
 from sladesk.tickets.services.conversation import add_comment
-
-
-def _require_text(text: str, field: str, message: str) -> str:
-    text = text.strip()
-    if not text:
-        raise DomainError(message, field=field)
-    return text
 
 
 def is_lead(actor: User, ticket: Ticket) -> bool:
@@ -44,7 +38,8 @@ def is_lead(actor: User, ticket: Ticket) -> bool:
     return ticket.line is not None and ticket.line.lead_id == actor.pk
 
 
-def _line_allowed(ticket: Ticket, line: SupportLine) -> None:
+def line_allowed(ticket: Ticket, line: SupportLine) -> None:
+    """Conflict unless the ticket may move to `line`: another line, within the contract."""
     if line.pk == ticket.line_id:
         raise Conflict(_("The ticket is already on this line."))
     if ticket.contract is not None and line.level > ticket.contract.included_lines:
@@ -133,14 +128,14 @@ def ticket_escalate(
     "only after consultation with the customer"). The line must be within the contract's
     included lines. The ticket goes to `assignee_id`, else to whom the line's rule picks."""
     require_vendor(actor)
-    reason = _require_text(reason, "reason", _("Say why the ticket is escalated."))
+    reason = require_text(reason, "reason", _("Say why the ticket is escalated."))
     with transaction.atomic():
         ticket = lock_visible(actor=actor, ticket_id=ticket_id)
         require_open(ticket)
         line = SupportLine.objects.filter(pk=line_id).first()
         if line is None:
             raise NotFound(_("No such support line."))
-        _line_allowed(ticket, line)
+        line_allowed(ticket, line)
         if line.is_external:
             raise Conflict(
                 _(
@@ -188,7 +183,7 @@ def ticket_raise_attention(*, actor: User, ticket_id: int, reason: str) -> Ticke
     """Hierarchical escalation by an agent: raise the ticket to its line's lead and the
     supervisors; it waits in their attention queue (SLA rules raise it in `sla._act`)."""
     require_vendor(actor)
-    reason = _require_text(reason, "reason", _("Say why the lead's attention is needed."))
+    reason = require_text(reason, "reason", _("Say why the lead's attention is needed."))
     with transaction.atomic():
         ticket = lock_visible(actor=actor, ticket_id=ticket_id)
         require_open(ticket)
@@ -201,7 +196,7 @@ def ticket_raise_attention(*, actor: User, ticket_id: int, reason: str) -> Ticke
 def ticket_attention_clear(*, actor: User, ticket_id: int, note: str) -> Ticket:
     """A lead takes up a raised ticket: it leaves the attention queue, with their note."""
     require_vendor(actor)
-    note = _require_text(note, "note", _("Say what you decided."))
+    note = require_text(note, "note", _("Say what you decided."))
     with transaction.atomic():
         ticket = lock_visible(actor=actor, ticket_id=ticket_id)
         if not is_lead(actor, ticket):
@@ -238,8 +233,8 @@ def ticket_external_case_open(
 ) -> ExternalCase:
     """Open the vendor's case for a ticket on an external line (after the customer agreed)."""
     require_vendor(actor)
-    note = _require_text(change.note, "note", _("Say what was sent to the vendor."))
-    vendor = _require_text(change.vendor, "vendor", _("Name the external vendor."))
+    note = require_text(change.note, "note", _("Say what was sent to the vendor."))
+    vendor = require_text(change.vendor, "vendor", _("Name the external vendor."))
     with transaction.atomic():
         ticket = lock_visible(actor=actor, ticket_id=ticket_id)
         require_open(ticket)
@@ -288,7 +283,7 @@ def ticket_external_case_update(
     """Record an exchange with the vendor: a note on the ticket, and the case's new status,
     reference or follow-up date (a new date re-arms the reminder)."""
     require_vendor(actor)
-    note = _require_text(change.note, "note", _("Say what the vendor said or what was sent."))
+    note = require_text(change.note, "note", _("Say what the vendor said or what was sent."))
     with transaction.atomic():
         ticket = lock_visible(actor=actor, ticket_id=ticket_id)
         case = ExternalCase.objects.select_for_update().filter(pk=case_id, ticket=ticket).first()
