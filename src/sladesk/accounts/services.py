@@ -95,7 +95,9 @@ def _contract_step(
     `contract` is refreshed and returned. The caller checked the actor's permission."""
     with transaction.atomic():
         locked = (
-            Contract.objects.select_for_update().select_related("organisation").get(pk=contract.pk)
+            Contract.objects.select_for_update(of=("self",))
+            .select_related("organisation")
+            .get(pk=contract.pk)
         )
         if locked.status not in allowed:
             raise Conflict(refusal)
@@ -266,7 +268,7 @@ def contracts_warn_ending(*, on: dt.date | None = None) -> int:
     for contract in due:
         with transaction.atomic():
             locked = (
-                Contract.objects.select_for_update()
+                Contract.objects.select_for_update(of=("self",))
                 .select_related("organisation", "account_manager")
                 .get(pk=contract.pk)
             )
