@@ -233,3 +233,46 @@ def test_c4_offers_reclassification_to_a_or_d(sla_world: World) -> None:
     ticket = world.ticket(world.alpha, title="Not ours", **classified(world, world.alpha, "C", 4))
     page = signed_in(world.agent1).get(f"/tickets/{ticket.pk}/").content.decode()
     assert "data-reclassify" in page
+
+
+def test_the_ticket_page_carries_every_escalation_step(world: World) -> None:
+    from tests.web.test_workspace import act
+
+    world.lines[1].lead = world.lead
+    world.lines[1].save()
+    world.lines[4].members.add(world.lead)
+    ticket = world.ticket(world.beta)
+    agent, lead = signed_in(world.agent1), signed_in(world.lead)
+    page = agent.get(f"/tickets/{ticket.pk}/").content.decode()
+    assert 'data-action="propose_external"' in page
+    assert 'data-action="attention_clear"' not in page
+    act(agent, ticket, "attention", reason="The customer is angry")
+    assert ticket.attention_at is not None
+    assert (
+        'data-action="attention_clear"' not in agent.get(f"/tickets/{ticket.pk}/").content.decode()
+    )
+    assert act(lead, ticket, "attention_clear", note="I call them").attention_at is None
+    act(agent, ticket, "propose_external", line=world.lines[4].pk, reason="Their driver")
+    act(signed_in(world.beta.specialist), ticket, "accept", comment="")
+    assert ticket.line == world.lines[4]
+    act(lead, ticket, "external_case", vendor="DB Corp", reference="DBC-1", note="Logs sent")
+    case = ExternalCase.objects.get(ticket=ticket)
+    act(
+        lead,
+        ticket,
+        "external_case",
+        case=case.pk,
+        status="waiting_vendor",
+        follow_up_on="2026-12-20",
+        note="They asked for a dump",
+    )
+    case.refresh_from_db()
+    assert (case.status, case.follow_up_on) == ("waiting_vendor", dt.date(2026, 12, 20))
+    page = lead.get(f"/tickets/{ticket.pk}/").content.decode()
+    assert f'data-external-case="{case.pk}"' in page
+    # The escalation form names a person; a customer sees none of it.
+    other = world.ticket(world.beta)
+    act(agent, other, "escalate", line=world.lines[2].pk, reason="Deeper", assignee=world.agent2.pk)
+    assert other.assignee == world.agent2
+    customer_page = signed_in(world.beta.user).get(f"/tickets/{ticket.pk}/").content.decode()
+    assert "data-external-case" not in customer_page

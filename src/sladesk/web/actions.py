@@ -23,8 +23,10 @@ from django.views.decorators.http import require_POST
 from sladesk.accounts.models import SupportLine, User
 from sladesk.core.errors import DomainError
 from sladesk.tickets import lifecycle, selectors, services
+from sladesk.tickets.choices import ExternalCaseStatus
 from sladesk.tickets.models import Ticket
 from sladesk.tickets.services import Upload
+from sladesk.tickets.services.escalation import is_lead
 from sladesk.web import forms as web_forms
 from sladesk.web.common import actor_of, domain_errors_as_404, uploads_of
 
@@ -49,6 +51,7 @@ class Action:
     vendor: bool = True  # shown to the support team only (the service checks it anyway)
     customer: bool = False  # shown to the customer
     statuses: frozenset[lifecycle.Status] | None = None  # offered in these only; None: always
+    when: Callable[[User, Ticket], bool] | None = None  # offered only if this holds too
 
 
 def _classes(ticket: Ticket) -> tuple[list[tuple[Any, str]], list[tuple[Any, str]]]:
@@ -78,9 +81,54 @@ def _assign_form(user: User, ticket: Ticket, data: Any) -> forms.Form:
 
 
 def _escalate_form(user: User, ticket: Ticket, data: Any) -> forms.Form:
-    lines = SupportLine.objects.filter(level__gte=1).exclude(pk=ticket.line_id or 0)
+    # An external vendor's line is reached by the customer's consent (propose_external).
+    lines = SupportLine.objects.filter(level__gte=1, is_external=False).exclude(
+        pk=ticket.line_id or 0
+    )
     return web_forms.EscalateForm(
-        data, lines=[(line.pk, str(line)) for line in lines], prefix="escalate"
+        data,
+        lines=[(line.pk, str(line)) for line in lines],
+        agents=[(agent.pk, str(agent)) for agent in selectors.support_staff()],
+        prefix="escalate",
+    )
+
+
+def _external_lines(ticket: Ticket) -> list[SupportLine]:
+    limit = ticket.contract.included_lines if ticket.contract else 0
+    return list(
+        SupportLine.objects.filter(is_external=True, level__lte=limit).exclude(
+            pk=ticket.line_id or 0
+        )
+    )
+
+
+def _propose_external_form(user: User, ticket: Ticket, data: Any) -> forms.Form:
+    lines = [(line.pk, str(line)) for line in _external_lines(ticket)]
+    return web_forms.ProposeExternalForm(data, lines=lines, prefix="propose_external")
+
+
+def _external_case_form(user: User, ticket: Ticket, data: Any) -> forms.Form:
+    cases = selectors.external_cases_of(user=user, ticket=ticket)
+    return web_forms.ExternalCaseForm(
+        data,
+        cases=[(case.pk, str(case)) for case in cases if case.is_open],
+        statuses=list(ExternalCaseStatus.choices),
+        prefix="external_case",
+    )
+
+
+def _external_case(actor: User, ticket: Ticket, data: Data, uploads: list[Upload]) -> object:
+    change = services.ExternalCaseChange(
+        note=data["note"],
+        vendor=data["vendor"],
+        reference=data["reference"],
+        status=data["status"],
+        follow_up_on=data["follow_up_on"],
+    )
+    if data["case"] is None:
+        return services.ticket_external_case_open(actor=actor, ticket_id=ticket.pk, change=change)
+    return services.ticket_external_case_update(
+        actor=actor, ticket_id=ticket.pk, case_id=data["case"], change=change
     )
 
 
@@ -155,9 +203,48 @@ ACTIONS: dict[str, Action] = {
             ticket_id=ticket.pk,
             line_id=d["line"],
             reason=d["reason"],
-            external_reference=d["external_reference"],
+            assignee_id=d["assignee"],
         ),
         statuses=lifecycle.OPEN_STATUSES,
+    ),
+    "propose_external": Action(
+        _("Propose an external vendor to the customer"),
+        _("The customer is asked to agree to involve the external vendor."),
+        _propose_external_form,
+        lambda actor, ticket, d, files: services.ticket_propose_change(
+            actor=actor,
+            ticket_id=ticket.pk,
+            change=services.ChangeRequest(reason=d["reason"], line_id=d["line"]),
+        ),
+        statuses=lifecycle.OPEN_STATUSES,
+        when=lambda user, ticket: bool(_external_lines(ticket)),
+    ),
+    "external_case": Action(
+        _("External vendor's case"),
+        _("The exchange with the vendor is recorded."),
+        _external_case_form,
+        _external_case,
+        statuses=lifecycle.OPEN_STATUSES,
+        when=lambda user, ticket: ticket.line is not None and ticket.line.is_external,
+    ),
+    "attention": Action(
+        _("Raise to the lead"),
+        _("The ticket is raised to the lead."),
+        _simple(web_forms.AttentionForm, "attention"),
+        lambda actor, ticket, d, files: services.ticket_raise_attention(
+            actor=actor, ticket_id=ticket.pk, reason=d["reason"]
+        ),
+        statuses=lifecycle.OPEN_STATUSES,
+        when=lambda user, ticket: ticket.attention_at is None,
+    ),
+    "attention_clear": Action(
+        _("Take up as lead"),
+        _("The ticket leaves the attention queue."),
+        _simple(web_forms.DecisionNoteForm, "attention_clear"),
+        lambda actor, ticket, d, files: services.ticket_attention_clear(
+            actor=actor, ticket_id=ticket.pk, note=d["note"]
+        ),
+        when=lambda user, ticket: ticket.attention_at is not None and is_lead(user, ticket),
     ),
     "reproduce": Action(
         _("Mark reproduced"),
@@ -261,6 +348,7 @@ def action_forms(*, user: User, ticket: Ticket) -> dict[str, forms.Form]:
         for name, action in ACTIONS.items()
         if (action.vendor if user.is_vendor_staff else action.customer)
         and (action.statuses is None or ticket.status in action.statuses)
+        and (action.when is None or action.when(user, ticket))
     }
     return {name: action.form(user, ticket, None) for name, action in offered.items()}
 

@@ -267,13 +267,61 @@ class AssignForm(Form):
 class EscalateForm(Form):
     line = forms.TypedChoiceField(label=_("To line"), coerce=int)
     reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 2}))
-    external_reference = forms.CharField(
-        label=_("External case (line 4)"), required=False, max_length=200
+    assignee = forms.TypedChoiceField(
+        label=_("To"),
+        required=False,
+        coerce=int,
+        empty_value=None,
+        help_text=_("Nobody chosen: the line's rule picks, or the ticket waits in its queue."),
+    )
+
+    def __init__(self, *args: Any, lines: Choices, agents: Choices, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        _choices(self.fields["line"], lines)
+        _choices(self.fields["assignee"], agents, blank=str(_("By the line's rule")))
+
+
+class ProposeExternalForm(Form):
+    line = forms.TypedChoiceField(label=_("External vendor's line"), coerce=int)
+    reason = forms.CharField(
+        label=_("Why the vendor is needed"), widget=forms.Textarea(attrs={"rows": 2})
     )
 
     def __init__(self, *args: Any, lines: Choices, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         _choices(self.fields["line"], lines)
+
+
+class AttentionForm(Form):
+    reason = forms.CharField(
+        label=_("Why the lead is needed"), widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+class DecisionNoteForm(Form):
+    note = forms.CharField(label=_("What you decided"), widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class ExternalCaseForm(Form):
+    """An exchange with the external vendor; `case` is empty to open a new case."""
+
+    case = forms.TypedChoiceField(label=_("Case"), required=False, coerce=int, empty_value=None)
+    vendor = forms.CharField(label=_("Vendor"), required=False, max_length=200)
+    reference = forms.CharField(label=_("Their reference"), required=False, max_length=200)
+    status = forms.ChoiceField(label=_("Status"), required=False)
+    follow_up_on = forms.DateField(
+        label=_("Next follow-up"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    note = forms.CharField(
+        label=_("What was sent or answered"), widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+    def __init__(self, *args: Any, cases: Choices, statuses: Choices, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        _choices(self.fields["case"], cases, blank=str(_("A new case")))
+        _choices(self.fields["status"], statuses, blank="—")
 
 
 class NoteForm(Form):

@@ -221,6 +221,11 @@ def ticket_detail(request: HttpRequest, ticket_id: int) -> HttpResponse:
         "problems": problems_of_visible_ticket(ticket_id=ticket.pk),
         # Seed 004: C4 is no product defect and goes to A or D by the customer's consent.
         "reclassify_to": list(ticket.severity.reclassify_to.all()) if ticket.severity else [],
+        "external_cases": (
+            list(selectors.external_cases_of(user=user, ticket=ticket))
+            if user.is_vendor_staff and ticket.line is not None and ticket.line.is_external
+            else []
+        ),
     }
     return render(request, "web/ticket_detail.html", context)
 
