@@ -22,3 +22,31 @@ def test_the_calendar_admin_previews_a_due_time(world: World) -> None:
     assert "2026-11-09 19:00" in text  # the reaction under the 12:00 cut-off
     bad = signed_in(world.admin).get(url, {"preview_start": "yesterday", "preview_hours": "x"})
     assert "YYYY-MM-DD" in bad.content.decode()
+
+
+def test_a_policy_saved_in_the_admin_keeps_a_default_row(world: World) -> None:
+    from sladesk.sla.models import SlaPolicy
+
+    calendar = sla_install_examples()["moscow-categories"].calendar
+    url = reverse("admin:sla_slapolicy_add")
+    response = signed_in(world.admin).post(
+        url,
+        {
+            "name": "Gold",
+            "calendar": calendar.pk,
+            "pause_statuses": '["waiting_for_customer"]',
+            "warning_percents": "[50, 80]",
+            "warning_actions": '["notify_assignee"]',
+            "breach_actions": '["notify_line_lead"]',
+            "targets-TOTAL_FORMS": "1",
+            "targets-INITIAL_FORMS": "0",
+            "targets-0-priority": "critical",
+            "targets-0-response_budget": "01:00:00",
+            "targets-0-resolution_starts": "registration",
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    policy = SlaPolicy.objects.get(name="Gold")
+    default = [row for row in policy.targets.all() if row.is_default]
+    assert len(default) == 1
+    assert default[0].response_budget is not None

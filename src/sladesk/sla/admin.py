@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from sladesk.core.admin import ReadOnlyAdmin
 from sladesk.sla.calendar import CalendarError
 from sladesk.sla.models import Calendar, SlaEvent, SlaPolicy, SlaTarget
+from sladesk.sla.services import sla_policy_ensure_default
 
 
 def calendar_preview(calendar: Calendar, start_text: str, hours_text: str) -> dict[str, Any]:
@@ -82,6 +83,12 @@ class SlaPolicyAdmin(admin.ModelAdmin):
     list_display = ("name", "calendar", "auto_close_working_days")
     search_fields = ("name",)
     inlines = [SlaTargetInline]
+
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        """After the rows are saved: a policy always has its default row (a deleted one comes
+        back with the strictest reaction of the others)."""
+        super().save_related(request, form, formsets, change)
+        sla_policy_ensure_default(policy=form.instance)
 
 
 @admin.register(SlaEvent)
