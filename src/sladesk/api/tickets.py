@@ -147,9 +147,12 @@ def list_tickets(
         )
 
     # A first page's SQL is kept for each set of filters in use, their values bound; not
-    # when it searches text (too varied to be worth keeping).
+    # when it searches text (too varied to be worth keeping). Several statuses are written
+    # into the SQL, so they are part of its key.
     reuse = (
-        None if filters.text else ("tickets", selectors.ticket_visibility_of(user), filters.order)
+        None
+        if filters.text
+        else ("tickets", selectors.ticket_visibility_of(user), filters.order, filters.statuses)
     )
     values = {name: getattr(filters, name) for name in BOUND_FILTERS if getattr(filters, name)}
     items, next_cursor = keyset_page(

@@ -340,7 +340,7 @@ def external_cases_remind(*, today: dt.date | None = None) -> int:
     for case_id in due.values_list("pk", flat=True):
         with transaction.atomic():
             case = (
-                ExternalCase.objects.select_for_update(skip_locked=True)
+                ExternalCase.objects.select_for_update(skip_locked=True, of=("self",))
                 .select_related("ticket__assignee", "ticket__line__lead")
                 .filter(pk=case_id)
                 .first()
