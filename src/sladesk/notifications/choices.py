@@ -18,6 +18,7 @@ class NotificationKind(models.TextChoices):
     SLA_WARNING = "sla_warning", _("SLA warning")
     SLA_BREACH = "sla_breach", _("SLA breach")
     ATTENTION = "attention", _("Needs the lead's attention")
+    CONTRACT_WARNING = "contract_warning", _("Contract ends soon")
     WEBHOOK = "webhook", _("Webhook call")
 
 

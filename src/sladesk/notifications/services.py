@@ -296,7 +296,7 @@ def notifications_for_contract_end(
 
     people = list(recipients)
     written = notification_enqueue(
-        kind="contract_warning",
+        kind=NotificationKind.CONTRACT_WARNING,
         event_key=f"contract-end:{contract.pk}:{contract.ends_on.isoformat()}",
         recipients=[Recipient.of(person) for person in people],
         data={"contract_id": contract.pk, "ends_on": contract.ends_on.isoformat()},
