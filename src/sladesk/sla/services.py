@@ -284,9 +284,11 @@ def _act(ticket: Ticket, event: SlaEvent, actions: list[str], note: str = "") ->
                 history.change(ticket, None, "assignee_id", None, kind=EventKind.ASSIGNED)
     if note:
         label += f": {_(note)}"  # shipped notes are marked for translation
-    if SlaAction.RAISE_ATTENTION in actions or note:
-        raise_attention(ticket, None, label)
-    add_comment(ticket, None, CommentKind.INTERNAL, label)
+    raised = (SlaAction.RAISE_ATTENTION in actions or bool(note)) and raise_attention(
+        ticket, None, label
+    )
+    if not raised:  # raising wrote its own note
+        add_comment(ticket, None, CommentKind.INTERNAL, label)
     ticket.save()
 
 

@@ -275,9 +275,10 @@ def proposal_decide(
         if accept:
             history.record(ticket, actor, EventKind.PROPOSAL_ACCEPTED, data=data)
             if "line_id" in changes and proposal.line is not None:
+                # The desk moves it, on the customer's consent (recorded just above).
                 move_to_line(
                     ticket,
-                    actor,
+                    proposal.proposed_by,
                     proposal.line,
                     reason=proposal.reason,
                     data={"proposal_id": proposal.pk},
