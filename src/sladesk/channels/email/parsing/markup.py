@@ -46,6 +46,21 @@ _BLOCK_TAGS = frozenset(
 )
 _PARAGRAPH_TAGS = frozenset({"blockquote", "h1", "h2", "h3", "h4", "h5", "h6", "p", "table"})
 _SPACES = re.compile(r"\s+")
+# A tag's name and whether it closes; the rest of the tag is never scanned past the next "<",
+# so the scan is linear however the markup is broken.
+_TAG = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9:-]*)")
+_VOID_TAGS = frozenset(
+    {
+        *("area", "base", "br", "col", "embed", "hr", "img", "input", "keygen", "link"),
+        *("meta", "param", "source", "track", "wbr"),
+    }
+)
+# An element of these names, opened while one of the same name is the current element, first
+# closes that one (HTML's optional end tags: a list of <li> without </li> is not nested).
+_IMPLIED_END_TAGS = frozenset(
+    {"dd", "dt", "li", "optgroup", "option", "p", "rb", "rp", "rt", "tbody", "td", "tfoot"}
+    | {"th", "thead", "tr", "colgroup"}
+)
 _EXCESS_BLANK_LINES = re.compile(r"\n{3,}")
 
 
@@ -55,6 +70,42 @@ def _keep_attribute(element: str, attribute: str, value: str) -> str | None:
     if element == "img" and attribute == "src" and not value.strip().lower().startswith("cid:"):
         return None
     return value
+
+
+def markup_over_limits(
+    markup: str, *, max_bytes: int, max_depth: int, max_elements: int
+) -> str | None:
+    """Why `markup` is too costly to sanitise, or None: a linear scan, before nh3 is called.
+
+    The nesting is estimated the way an HTML parser nests: an end tag closes the innermost
+    open element of its name and those inside it, an end tag with no open element of its name
+    closes nothing, void elements never nest. It errs towards deeper (implicit closing is
+    only modelled for optional end tags), which costs nothing but an attachment."""
+    if len(markup) > max_bytes:
+        return f"HTML body larger than {max_bytes} characters"
+    stack: list[str] = []
+    open_count: dict[str, int] = {}
+    elements = 0
+    for match in _TAG.finditer(markup):
+        closing, name = match.group(1), match.group(2).lower()
+        if closing:
+            if open_count.get(name):
+                while (top := stack.pop()) != name:
+                    open_count[top] -= 1
+                open_count[name] -= 1
+            continue
+        elements += 1
+        if elements > max_elements:
+            return f"HTML body with more than {max_elements} elements"
+        if name in _VOID_TAGS:
+            continue
+        if name in _IMPLIED_END_TAGS and stack and stack[-1] == name:
+            continue  # closes the current one and takes its place
+        stack.append(name)
+        open_count[name] = open_count.get(name, 0) + 1
+        if len(stack) > max_depth:
+            return f"HTML elements nested deeper than {max_depth} levels"
+    return None
 
 
 def sanitize_html(markup: str) -> str:

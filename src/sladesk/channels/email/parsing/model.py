@@ -35,6 +35,16 @@ class ParseLimits:
     # Every MIME entity counts, containers included; attached messages are one part each.
     max_parts: int = 500
     max_attachments: int = 100
+    # Header fields of one entity, and the bytes of the message's own header block.
+    max_header_fields: int = 1000
+    max_header_bytes: int = 2 * 1024 * 1024
+    # What the transfer encodings of all parts decode to, estimated from the encoded sizes.
+    max_decoded_bytes: int = 64 * 1024 * 1024
+    # An HTML body is sanitised only within these (the sanitiser's cost grows with the square
+    # of the nesting depth); beyond them it is kept as an attachment, not shown.
+    max_html_bytes: int = 2 * 1024 * 1024
+    max_html_depth: int = 512
+    max_html_elements: int = 100_000
 
 
 DEFAULT_LIMITS = ParseLimits()
@@ -104,12 +114,13 @@ class HeadersOfInterest:
 class InboundMessage:
     """A parsed inbound message.
 
-    Identifiers (`message_id`, `in_reply_to`, `references`) have no angle brackets. `text` is
-    the plain-text body, or a rendering of the HTML body when there is no usable plain text;
-    `html` is sanitised and safe to embed, None when the message has no HTML body.
-    `visible_text` is `text` without quoted history and signature. `content_hash` is the hex
-    SHA-256 of the raw message with CRLF line ends turned into LF, for idempotent intake of
-    messages without a Message-ID.
+        Identifiers (`message_id`, `in_reply_to`, `references`) have no angle brackets. `text` is
+        the plain-text body, or a rendering of the HTML body when there is no usable plain text;
+        `html` is sanitised and safe to embed, None when the message has no HTML body.
+        `visible_text` is `text` without quoted history and signature; `html_withheld` says why an
+    HTML body over the HTML limits was kept as an attachment instead. `content_hash` is the hex
+        SHA-256 of the raw message with CRLF line ends turned into LF, for idempotent intake of
+        messages without a Message-ID.
     """
 
     message_id: str | None
@@ -127,6 +138,8 @@ class InboundMessage:
     attachments: list[Attachment]
     headers_of_interest: HeadersOfInterest
     content_hash: str
+    # Why an HTML body was not sanitised and is among the attachments instead, if one was not.
+    html_withheld: str | None = None
 
     @property
     def is_auto_generated(self) -> bool:

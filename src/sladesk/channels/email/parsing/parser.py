@@ -20,6 +20,7 @@ from .structure import (
     charset_hint,
     check_limits,
     extract_bodies,
+    prescan,
     trim_glued_close_delimiter,
 )
 
@@ -61,6 +62,7 @@ def content_hash(raw: bytes) -> str:
 
 
 def _parse(raw: bytes, limits: ParseLimits) -> InboundMessage:
+    prescan(raw, limits)
     message = BytesParser(policy=PARSER_POLICY).parsebytes(raw)
     check_limits(message, limits)
     trim_glued_close_delimiter(message)
@@ -94,4 +96,5 @@ def _parse(raw: bytes, limits: ParseLimits) -> InboundMessage:
             ),
         ),
         content_hash=content_hash(raw),
+        html_withheld=bodies.html_withheld,
     )

@@ -17,7 +17,7 @@ from urllib.parse import unquote
 from .charsets import clean_body, decode_bytes
 from .filenames import safe_filename
 from .headers import HeaderReader
-from .markup import html_to_text, sanitize_html, text_to_html
+from .markup import html_to_text, markup_over_limits, sanitize_html, text_to_html
 from .model import Attachment, MessageRejected, ParseLimits
 
 
@@ -56,6 +56,10 @@ _BOUNCE_TYPES = frozenset(
 # type "/" subtype, each an RFC 6838 §4.2 restricted-name.
 _MEDIA_TYPE = re.compile(r"[a-z0-9][a-z0-9!#$&^_.+-]{0,126}/[a-z0-9][a-z0-9!#$&^_.+-]{0,126}")
 _CID_REFERENCE = re.compile(r"""cid:([^"'\s>]+)""", re.IGNORECASE)
+_HEADER_END = re.compile(rb"\r?\n\r?\n")
+_FIELD_START = re.compile(rb"^[^ \t\r\n]", re.MULTILINE)
+_BOUNDARY = re.compile(rb"""boundary\*?[0-9]*\*?[ \t]*=[ \t]*"?([^";\r\n]{1,200})""", re.IGNORECASE)
+_DASHED_LINE = re.compile(rb"^--([^\r\n]{1,204})", re.MULTILINE)
 
 
 @dataclass(frozen=True)
@@ -64,12 +68,41 @@ class Bodies:
     html: str | None
     attachments: list[Attachment]
     is_bounce: bool
+    html_withheld: str | None = None
+
+
+def prescan(raw: bytes, limits: ParseLimits) -> None:
+    """Raise `MessageRejected` for what the stdlib parser would spend too long on, from the
+    bytes alone and in linear time, before it starts: a huge or crowded header block, or more
+    MIME boundaries and delimiter lines than `max_parts` allows (the parser checks every line
+    against every enclosing boundary). An estimate; `check_limits` counts exactly after."""
+    end = _HEADER_END.search(raw, 0, limits.max_header_bytes + 4)
+    header = raw[: end.start()] if end else raw[: limits.max_header_bytes + 1]
+    if end is None and len(raw) > limits.max_header_bytes:
+        raise MessageRejected(f"header block larger than {limits.max_header_bytes} bytes")
+    if len(_FIELD_START.findall(header)) > limits.max_header_fields:
+        raise MessageRejected(f"more than {limits.max_header_fields} header fields")
+    boundaries = {match.group(1).strip() for match in _BOUNDARY.finditer(raw)}
+    if len(boundaries) > limits.max_parts:
+        raise MessageRejected(f"more than {limits.max_parts} MIME parts")
+    if not boundaries:
+        return
+    delimiters = 0
+    for match in _DASHED_LINE.finditer(raw):
+        line = match.group(1).rstrip()
+        if line in boundaries or (line.endswith(b"--") and line[:-2] in boundaries):
+            delimiters += 1
+            if delimiters > limits.max_parts + len(boundaries):
+                raise MessageRejected(f"more than {limits.max_parts} MIME parts")
 
 
 def check_limits(message: Message, limits: ParseLimits) -> None:
-    """Raise `MessageRejected` when the tree is deeper or has more parts than `limits` allow."""
+    """Raise `MessageRejected` when the tree is deeper or has more parts than `limits` allow,
+    an entity has too many header fields, or the parts would decode to more than
+    `max_decoded_bytes` (estimated from their encoded sizes, before anything is decoded)."""
     stack = [(message, 0)]
     count = 0
+    decoded = 0
     while stack:
         part, depth = stack.pop()
         count += 1
@@ -77,9 +110,24 @@ def check_limits(message: Message, limits: ParseLimits) -> None:
             raise MessageRejected(f"more than {limits.max_parts} MIME parts")
         if depth > limits.max_depth:
             raise MessageRejected(f"MIME parts nested deeper than {limits.max_depth} levels")
+        if len(part) > limits.max_header_fields:
+            raise MessageRejected(f"more than {limits.max_header_fields} header fields")
         payload = part.get_payload()
         if isinstance(payload, list):
             stack.extend((child, depth + 1) for child in payload if isinstance(child, Message))
+        elif isinstance(payload, str):
+            decoded += _decoded_size(part, payload)
+            if decoded > limits.max_decoded_bytes:
+                raise MessageRejected(
+                    f"parts that decode to more than {limits.max_decoded_bytes} bytes"
+                )
+
+
+def _decoded_size(part: Message, payload: str) -> int:
+    """An upper bound of what the part's transfer encoding decodes to: base64 gives three
+    bytes for four characters, the others at most one byte a character."""
+    encoding = str(part.get("content-transfer-encoding", "")).strip().lower()
+    return len(payload) * 3 // 4 + 3 if encoding == "base64" else len(payload)
 
 
 def trim_glued_close_delimiter(message: Message) -> None:
@@ -123,7 +171,8 @@ def extract_bodies(message: Message, limits: ParseLimits, hint: str | None) -> B
     html_parts = [part for part in html_body if part.get_content_type() in _TEXT_TYPES]
     # A part is often in both lists (the only alternative): decode it once.
     unique_parts = {id(part): part for part in text_parts + html_parts}
-    decoded = {key: _BodyPart.of(part) for key, part in unique_parts.items()}
+    decoded = {key: _BodyPart.of(part, limits) for key, part in unique_parts.items()}
+    withheld = [body.withheld for body in decoded.values() if body.withheld]
     html = None
     if any(decoded[id(part)].is_html and decoded[id(part)].text.strip() for part in html_parts):
         html = "\n".join(decoded[id(part)].html for part in html_parts)
@@ -134,28 +183,44 @@ def extract_bodies(message: Message, limits: ParseLimits, hint: str | None) -> B
     inline_ids = {id(part) for part in text_body + html_body}
     attachments: list[Attachment] = []
     for part in _walk(message):
-        if id(part) in decoded or not _holds_content(part):
-            continue
+        if (id(part) in decoded and not decoded[id(part)].withheld) or not _holds_content(part):
+            continue  # a body shown, or a container; an HTML body not sanitised is kept here
         if len(attachments) == limits.max_attachments:
             raise MessageRejected(f"more than {limits.max_attachments} attachments")
         in_body = id(part) in inline_ids
         attachments.append(_attachment(part, len(attachments) + 1, hint, in_body, referenced))
     is_bounce = any(part.get_content_type() in _BOUNCE_TYPES for part in _walk(message))
-    return Bodies(text=text, html=html, attachments=attachments, is_bounce=is_bounce)
+    return Bodies(
+        text=text,
+        html=html,
+        attachments=attachments,
+        is_bounce=is_bounce,
+        html_withheld=withheld[0] if withheld else None,
+    )
 
 
 @dataclass(frozen=True)
 class _BodyPart:
-    """A text/plain or text/html body part, decoded, both as text and as sanitised HTML."""
+    """A text/plain or text/html body part, decoded, both as text and as sanitised HTML;
+    `withheld` says why an HTML part over the HTML limits was not sanitised (it is empty)."""
 
     is_html: bool
     text: str
     html: str
+    withheld: str | None = None
 
     @classmethod
-    def of(cls, part: Message) -> _BodyPart:
+    def of(cls, part: Message, limits: ParseLimits) -> _BodyPart:
         content = decode_bytes(_payload_bytes(part), part.get_content_charset())
         if part.get_content_type() == "text/html":
+            withheld = markup_over_limits(
+                content,
+                max_bytes=limits.max_html_bytes,
+                max_depth=limits.max_html_depth,
+                max_elements=limits.max_html_elements,
+            )
+            if withheld:
+                return cls(is_html=True, text="", html="", withheld=withheld)
             sanitized = sanitize_html(content)
             return cls(is_html=True, text=html_to_text(sanitized), html=sanitized)
         text = clean_body(content)
