@@ -21,7 +21,9 @@ The hours of a date come from the first rule that applies:
 Hours from rules 3 and 4 are then *shortened* on a pre-holiday day: the last minutes of
 the day's open time are cut (``shortened_days`` gives the minutes for a date, else
 ``pre_holiday_minutes`` or the country's amount in :data:`PRE_HOLIDAY_MINUTES` applies on
-the dates :func:`_country_pre_holidays` derives from the holiday data).
+the dates :func:`~sladesk.sla.production_calendar.country_pre_holidays` derives from the
+holiday data).  The country rules live in :mod:`sladesk.sla.production_calendar`, the
+parsing and formatting of spec values in :mod:`sladesk.sla.calendar_spec`.
 
 A *working day* is a date whose own intervals contain open time; its *close* is the end
 of its last interval (the next morning for a night shift).
@@ -45,18 +47,55 @@ the Python code here, which gives the same answers without it.
 
 from __future__ import annotations
 
-import re
 import threading
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import MAXYEAR, MINYEAR, UTC, date, datetime, time, timedelta
-from functools import cache, lru_cache
+from functools import cache
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
+from sladesk.sla.calendar_spec import (
+    DAY_SECONDS,
+    MAX_SHORTENING_MINUTES,
+    SPEC_KEYS,
+    WEEKDAYS,
+    CalendarError,
+    DayHours,
+    Interval,
+    NaiveDatetimeError,
+    format_hours,
+    open_seconds,
+    parse_cutoff,
+    parse_date,
+    parse_hours,
+    parse_minutes,
+    shorten,
+)
+from sladesk.sla.production_calendar import (
+    PRE_HOLIDAY_MINUTES,
+    country_days,
+    country_pre_holidays,
+    is_supported_country,
+    pre_holiday_minutes,
+)
+
 if TYPE_CHECKING:
     from sladesk.sla._calendar_fast import Index as _FastIndex
+
+__all__ = [
+    "MAX_SHORTENING_MINUTES",
+    "PRE_HOLIDAY_MINUTES",
+    "SPEC_KEYS",
+    "WEEKDAYS",
+    "BusinessCalendar",
+    "CalendarError",
+    "DayHours",
+    "FastIndex",
+    "Interval",
+    "NaiveDatetimeError",
+]
 
 # The compiled index class, or None where the extension was not built (no C compiler) or
 # is switched off (tests set it to None to check the Python code alone).
@@ -66,44 +105,15 @@ try:
 except ImportError:
     FastIndex = None
 
-WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-SPEC_KEYS = frozenset(
-    {
-        "timezone",
-        "week",
-        "holidays",
-        "special_days",
-        "country",
-        "pre_holiday_minutes",
-        "shortened_days",
-    }
-)
-# By how many minutes a country's law shortens the working day before a public holiday;
-# a country not listed has no such rule (0).  RU: Labour Code art. 95, one hour.
-PRE_HOLIDAY_MINUTES: Mapping[str, int] = {"RU": 60}
-MAX_SHORTENING_MINUTES = 240
-
 _SECOND = 1_000_000  # instants and durations are integer microseconds
-_DAY_SECONDS = 86_400
 _ONE_DAY = timedelta(days=1)
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 # Below 2**32 s (year 2106) a float number of seconds is within 0.25 µs of the exact value,
 # so datetime.fromtimestamp, which rounds to the microsecond, reproduces it exactly.
 _FLOAT_EXACT_LIMIT = 2**32 * _SECOND
 # A search that meets this much closed time in a row gives up instead of running on.
-_CLOSED_SEARCH_LIMIT = 3660 * _DAY_SECONDS * _SECOND
+_CLOSED_SEARCH_LIMIT = 3660 * DAY_SECONDS * _SECOND
 _BEFORE_EVERYTHING = -(2**62)  # a zero-length interval that keeps bisect results >= 0
-
-Interval = tuple[int, int]  # wall seconds from the date's midnight; end may pass 86 400
-DayHours = tuple[Interval, ...]
-
-
-class CalendarError(ValueError):
-    """A calendar specification is invalid or a calendar question has no answer."""
-
-
-class NaiveDatetimeError(CalendarError):
-    """A datetime without a time zone was given where an instant is needed."""
 
 
 def _to_microseconds(moment: datetime) -> int:
@@ -115,201 +125,7 @@ def _to_microseconds(moment: datetime) -> int:
                 f"naive datetime {moment.isoformat()}: give a time zone"
             ) from None
         raise
-    return (delta.days * _DAY_SECONDS + delta.seconds) * _SECOND + delta.microseconds
-
-
-def _parse_clock(text: object, *, is_end: bool) -> int:
-    """Seconds after midnight of "HH:MM" or "HH:MM:SS"; "24:00" only as an end."""
-    parts = text.split(":") if isinstance(text, str) else []
-    if len(parts) not in (2, 3) or not all(len(part) == 2 and part.isdigit() for part in parts):
-        raise CalendarError(f"bad time {text!r}: expected 'HH:MM' or 'HH:MM:SS'")
-    hours, minutes, seconds = (int(part) for part in [*parts, "00"][:3])
-    if minutes > 59 or seconds > 59 or hours > 24 or (hours == 24 and (minutes or seconds)):
-        raise CalendarError(f"bad time {text!r}")
-    if hours == 24 and not is_end:
-        raise CalendarError("24:00 can only end an interval")
-    return hours * 3600 + minutes * 60 + seconds
-
-
-def _format_clock(seconds: int) -> str:
-    hours, rest = divmod(seconds, 3600)
-    minutes, seconds = divmod(rest, 60)
-    return f"{hours:02}:{minutes:02}" + (f":{seconds:02}" if seconds else "")
-
-
-def _parse_hours(raw: object, where: str) -> DayHours:
-    if not isinstance(raw, list | tuple):
-        raise CalendarError(f"{where}: expected a list of [start, end] pairs, got {raw!r}")
-    hours = []
-    for pair in raw:
-        if not isinstance(pair, list | tuple) or len(pair) != 2:
-            raise CalendarError(f"{where}: expected a [start, end] pair, got {pair!r}")
-        start = _parse_clock(pair[0], is_end=False)
-        end = _parse_clock(pair[1], is_end=True)
-        hours.append((start, end if end > start else end + _DAY_SECONDS))
-    return tuple(sorted(hours))
-
-
-def _format_hours(hours: DayHours) -> list[list[str]]:
-    return [
-        [
-            _format_clock(start),
-            "24:00" if end == _DAY_SECONDS else _format_clock(end % _DAY_SECONDS),
-        ]
-        for start, end in hours
-    ]
-
-
-def _parse_date(raw: object, where: str) -> date:
-    if isinstance(raw, date) and not isinstance(raw, datetime):
-        return raw
-    if isinstance(raw, str):
-        try:
-            return date.fromisoformat(raw)
-        except ValueError:
-            pass
-    raise CalendarError(f"{where}: bad date {raw!r}, expected 'YYYY-MM-DD'")
-
-
-@dataclass(frozen=True, slots=True)
-class _CountryYear:
-    """One year of a country's production calendar, as the :mod:`holidays` package has it."""
-
-    closed: frozenset[date]  # public holidays and the days off transferred to weekdays
-    working: frozenset[date]  # weekend days worked instead (transferred working Saturdays)
-    proper: frozenset[date]  # the public holidays themselves, without transfers
-    weekend: frozenset[int]  # weekday numbers of the normal weekend
-
-    def is_working(self, day: date) -> bool:
-        """Whether `day` is a working day of the country's five-day (normal) week."""
-        if day in self.closed:
-            return False
-        return day.weekday() not in self.weekend or day in self.working
-
-
-@lru_cache(maxsize=256)
-def _country_days(country: str, year: int) -> _CountryYear:
-    """Public holidays, transfers and the weekend of `country` in `year`."""
-    import holidays  # a heavy import, needed only by calendars that name a country
-
-    # A transfer is listed under the year of either of its dates, so neighbours are loaded.
-    years = range(year - 1, year + 2)
-    known = holidays.country_holidays(country, years=years)
-    # Without observed days (a holiday on a Sunday observed on Monday) the package still
-    # lists the days off a decree transferred, named by its substituted label; what is
-    # left are the holidays proper (for RU the Labour Code art. 112 dates).
-    as_decreed = holidays.country_holidays(country, years=years, observed=False)
-    label = getattr(as_decreed, "substituted_label", None)
-    transfer = (
-        re.compile(".+".join(re.escape(part) for part in as_decreed.tr(label).split("%s")))
-        if label
-        else None
-    )
-    proper = frozenset(
-        day
-        for day in as_decreed
-        if day.year == year
-        and (
-            transfer is None
-            or not all(transfer.fullmatch(name) for name in as_decreed.get_list(day))
-        )
-    )
-    return _CountryYear(
-        closed=frozenset(day for day in known if day.year == year),
-        working=frozenset(day for day in known.weekend_workdays if day.year == year),
-        proper=proper,
-        weekend=frozenset(known.weekend),
-    )
-
-
-@lru_cache(maxsize=256)
-def _country_pre_holidays(country: str, year: int) -> frozenset[date]:
-    """The working days of `country` in `year` that the pre-holiday rule shortens.
-
-    As the published Russian production calendars apply Labour Code art. 95: a working day
-    is shortened when the next calendar day is a public holiday proper (not a day off a
-    decree transferred: 30 December 2026 before the transferred 31 December is a full day),
-    or when it is a transferred working weekend day and only non-working days lie between
-    it and the next holiday proper (Saturday 28 December 2024 before 30, 31 December and
-    1 January).  A normal Friday before a weekend and a Monday holiday is a full day
-    (Friday 20 February 2026), as the calendars have it.
-    """
-    shortened = set()
-    this_year, next_year = _country_days(country, year), _country_days(country, year + 1)
-
-    def of(day: date) -> _CountryYear:
-        return this_year if day.year == year else next_year
-
-    day = date(year, 1, 1)
-    while day.year == year:
-        if this_year.is_working(day):
-            following = day + _ONE_DAY
-            if following in of(following).proper:
-                shortened.add(day)
-            elif day in this_year.working:
-                # Bounded: a run of non-working days is shorter than a month.
-                for _ in range(31):
-                    if following in of(following).proper:
-                        shortened.add(day)
-                        break
-                    if of(following).is_working(following):
-                        break
-                    following += _ONE_DAY
-        day += _ONE_DAY
-    return frozenset(shortened)
-
-
-@lru_cache(maxsize=64)
-def _country_code(country: str) -> str:
-    """The code the holidays package files `country` under ("RUS" is "RU")."""
-    import holidays  # a heavy import, needed only by calendars that name a country
-
-    return str(holidays.country_holidays(country, years=[]).country)
-
-
-def _open_seconds(hours: DayHours) -> int:
-    """Wall-clock seconds inside the union of `hours`."""
-    total, reached = 0, -1
-    for start, end in hours:
-        total += max(0, end - max(start, reached))
-        reached = max(reached, end)
-    return total
-
-
-def _parse_minutes(raw: object, where: str) -> int:
-    if isinstance(raw, bool) or not isinstance(raw, int):
-        raise CalendarError(f"{where}: expected a whole number of minutes, got {raw!r}")
-    if not 0 <= raw <= MAX_SHORTENING_MINUTES:
-        raise CalendarError(
-            f"{where}: {raw} minutes is outside 0..{MAX_SHORTENING_MINUTES}"
-            " (give other hours as special_days)"
-        )
-    return raw
-
-
-def _shorten(hours: DayHours, seconds: int) -> DayHours:
-    """`hours` without their last `seconds` of open time (wall clock); empty ones dropped."""
-    merged: list[Interval] = []
-    for start, end in hours:
-        if merged and start <= merged[-1][1]:
-            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
-        else:
-            merged.append((start, end))
-    kept: list[Interval] = []
-    for start, end in reversed(merged):
-        cut = min(seconds, end - start)
-        seconds -= cut
-        if end - cut > start:
-            kept.append((start, end - cut))
-    return tuple(reversed(kept))
-
-
-@lru_cache(maxsize=64)
-def _parse_cutoff(cutoff: str | time) -> time:
-    if isinstance(cutoff, time):
-        return cutoff
-    seconds = _parse_clock(cutoff, is_end=False)
-    return time(seconds // 3600, seconds // 60 % 60, seconds % 60)
+    return (delta.days * DAY_SECONDS + delta.seconds) * _SECOND + delta.microseconds
 
 
 @dataclass(frozen=True, slots=True)
@@ -360,16 +176,16 @@ class BusinessCalendar:
         week = spec.get("week")
         if not isinstance(week, Mapping) or not set(WEEKDAYS).issuperset(week):
             raise CalendarError(f"'week' must map some of {', '.join(WEEKDAYS)} to hours")
-        self._week = tuple(_parse_hours(week.get(day, []), f"week.{day}") for day in WEEKDAYS)
+        self._week = tuple(parse_hours(week.get(day, []), f"week.{day}") for day in WEEKDAYS)
         closed = spec.get("holidays", [])
         if not isinstance(closed, list | tuple | set | frozenset):
             raise CalendarError("'holidays' must be a list of dates")
-        self._holidays = frozenset(_parse_date(day, "holidays") for day in closed)
+        self._holidays = frozenset(parse_date(day, "holidays") for day in closed)
         special = spec.get("special_days", {})
         if not isinstance(special, Mapping):
             raise CalendarError("'special_days' must map dates to hours")
         self._special_days = {
-            _parse_date(day, "special_days"): _parse_hours(hours, f"special_days.{day}")
+            parse_date(day, "special_days"): parse_hours(hours, f"special_days.{day}")
             for day, hours in special.items()
         }
         if conflicts := sorted(self._holidays.intersection(self._special_days)):
@@ -377,20 +193,20 @@ class BusinessCalendar:
         if not any(self._week) and not any(self._special_days.values()):
             raise CalendarError("the calendar is never open: no weekly hours and no special days")
         self._country: str | None = spec.get("country")
-        if self._country is not None:
-            self._check_country(self._country)
+        if self._country is not None and not is_supported_country(self._country):
+            raise CalendarError(f"the holidays package does not know country {self._country!r}")
         self._pre_holiday_minutes: int | None = None
         if spec.get("pre_holiday_minutes") is not None:
             if self._country is None:
                 raise CalendarError("'pre_holiday_minutes' applies to a 'country': name one")
-            self._pre_holiday_minutes = _parse_minutes(
+            self._pre_holiday_minutes = parse_minutes(
                 spec["pre_holiday_minutes"], "pre_holiday_minutes"
             )
         shortened = spec.get("shortened_days", {})
         if not isinstance(shortened, Mapping):
             raise CalendarError("'shortened_days' must map dates to minutes")
         self._shortened_days = {
-            _parse_date(day, "shortened_days"): _parse_minutes(minutes, f"shortened_days.{day}")
+            parse_date(day, "shortened_days"): parse_minutes(minutes, f"shortened_days.{day}")
             for day, minutes in shortened.items()
         }
         if conflicts := sorted(
@@ -403,7 +219,7 @@ class BusinessCalendar:
         self._pre_holiday_cut = 60 * (
             self._pre_holiday_minutes
             if self._pre_holiday_minutes is not None
-            else PRE_HOLIDAY_MINUTES.get(_country_code(self._country), 0)
+            else pre_holiday_minutes(self._country)
             if self._country is not None
             else 0
         )
@@ -412,13 +228,6 @@ class BusinessCalendar:
         self._days_by_year: dict[int, list[tuple[int, list[Interval]]]] = {}
         self._index = _EMPTY_INDEX
         self._lock = threading.Lock()
-
-    @staticmethod
-    def _check_country(country: object) -> None:
-        import holidays  # a heavy import, needed only by calendars that name a country
-
-        if not isinstance(country, str) or country not in holidays.list_supported_countries():
-            raise CalendarError(f"the holidays package does not know country {country!r}")
 
     @classmethod
     def from_spec(cls, spec: Mapping[str, Any]) -> BusinessCalendar:
@@ -435,11 +244,11 @@ class BusinessCalendar:
         spec: dict[str, Any] = {
             "timezone": self._zone.key,
             "week": {
-                day: _format_hours(hours) for day, hours in zip(WEEKDAYS, self._week, strict=True)
+                day: format_hours(hours) for day, hours in zip(WEEKDAYS, self._week, strict=True)
             },
             "holidays": sorted(day.isoformat() for day in self._holidays),
             "special_days": {
-                day.isoformat(): _format_hours(hours)
+                day.isoformat(): format_hours(hours)
                 for day, hours in sorted(self._special_days.items())
             },
         }
@@ -468,7 +277,7 @@ class BusinessCalendar:
 
     def day_hours(self, day: date) -> list[list[str]]:
         """The wall-clock hours of `day` after every rule, as a spec writes them ([]: closed)."""
-        return _format_hours(self._hours_of(self._check_date(day)))
+        return format_hours(self._hours_of(self._check_date(day)))
 
     def shortened_days(self, first: date, last: date) -> dict[date, int]:
         """The dates of ``[first, last]`` whose hours are shortened, with the minutes cut.
@@ -480,7 +289,7 @@ class BusinessCalendar:
         day, last = self._check_date(first), self._check_date(last)
         while day <= last:
             hours, cut = self._unshortened_hours_of(day)
-            lost = _open_seconds(hours) - _open_seconds(_shorten(hours, cut)) if cut else 0
+            lost = open_seconds(hours) - open_seconds(shorten(hours, cut)) if cut else 0
             if lost:
                 found[day] = lost // 60
             day += _ONE_DAY
@@ -532,7 +341,7 @@ class BusinessCalendar:
 
     def _add(self, start: datetime, duration: timedelta) -> datetime:
         instant = _to_microseconds(start)
-        amount = (duration.days * _DAY_SECONDS + duration.seconds) * _SECOND + duration.microseconds
+        amount = (duration.days * DAY_SECONDS + duration.seconds) * _SECOND + duration.microseconds
         if amount <= 0:
             if amount < 0:
                 raise ValueError(f"negative duration {duration}")
@@ -588,7 +397,7 @@ class BusinessCalendar:
         if (
             k < len(index.working_ordinals)
             and index.working_ordinals[k] == ordinal
-            and local.time() < _parse_cutoff(cutoff)
+            and local.time() < parse_cutoff(cutoff)
             and instant < index.working_closes[k]
         ):
             return self._to_datetime(index.working_closes[k])
@@ -621,8 +430,8 @@ class BusinessCalendar:
             raise CalendarError("instant outside the supported range of years") from None
 
     def _wall_to_instant(self, day: date, seconds: int) -> int:
-        day += timedelta(days=seconds // _DAY_SECONDS)
-        seconds %= _DAY_SECONDS
+        day += timedelta(days=seconds // DAY_SECONDS)
+        seconds %= DAY_SECONDS
         hour, minute, second = seconds // 3600, seconds // 60 % 60, seconds % 60
         wall = datetime(day.year, day.month, day.day, hour, minute, second, tzinfo=self._zone)
         return _to_microseconds(wall)
@@ -632,7 +441,7 @@ class BusinessCalendar:
     def _hours_of(self, day: date) -> DayHours:
         """The wall-clock intervals of `day` after every rule (see the module docstring)."""
         hours, cut = self._unshortened_hours_of(day)
-        return _shorten(hours, cut) if cut and hours else hours
+        return shorten(hours, cut) if cut and hours else hours
 
     def _unshortened_hours_of(self, day: date) -> tuple[DayHours, int]:
         """`day`'s intervals before shortening, and the seconds shortening is to cut."""
@@ -643,7 +452,7 @@ class BusinessCalendar:
             return (), 0
         hours = self._week[day.weekday()]
         if self._country is not None:
-            country = _country_days(self._country, day.year)
+            country = country_days(self._country, day.year)
             if day in country.closed:
                 return (), 0
             if day in country.working:
@@ -654,7 +463,7 @@ class BusinessCalendar:
         if (
             self._pre_holiday_cut
             and self._country is not None
-            and day in _country_pre_holidays(self._country, day.year)
+            and day in country_pre_holidays(self._country, day.year)
         ):
             return hours, self._pre_holiday_cut
         return hours, 0
