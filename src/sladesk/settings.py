@@ -161,6 +161,7 @@ SLADESK_API_RATE_PER_TOKEN = config.env_int("SLADESK_API_RATE_PER_TOKEN", 1200)
 SLADESK_API_RATE_PER_IP = config.env_int("SLADESK_API_RATE_PER_IP", 2400)
 
 _redis_url = os.environ.get("SLADESK_REDIS_URL", "").strip()
+SLADESK_REDIS_URL = _redis_url  # without it, sign-in limits are counted in the database
 CACHES = {
     "default": (
         {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": _redis_url}

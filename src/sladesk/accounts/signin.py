@@ -1,5 +1,6 @@
 """Limits on guessing passwords and on asking for password-reset mail, per client address
-and per account, in fixed windows (core/ratelimit.py). An attempt is counted before the
+and per account, over sliding windows counted where every process sees them (Redis, else
+the database; core/ratelimit.py). An attempt is counted before the
 password is checked (parallel guesses cannot slip through between the check and the count)
 and taken back when it succeeds: the limits count failures, so an account's owner is kept
 out only while someone keeps guessing."""
@@ -7,6 +8,7 @@ out only while someone keeps guessing."""
 from __future__ import annotations
 
 import hashlib
+import math
 import unicodedata
 from dataclasses import dataclass
 
@@ -59,8 +61,9 @@ PASSWORD_RESETS_BY_ADDRESS = Limit("reset", "address", most=10, window=60 * 60)
 PASSWORD_RESETS_OF_ACCOUNT = Limit("reset", "account", most=3, window=60 * 60)
 
 
-def _wait(window: int) -> str:
-    minutes = max(1, round(ratelimit.seconds_left(window) / 60))
+def _wait(limit: Limit, bucket: str) -> str:
+    seconds = ratelimit.wait_for(bucket, window=limit.window, most=limit.most, shared=True)
+    minutes = max(1, math.ceil(seconds / 60))
     return ngettext(
         "Too many attempts. Try again in %(minutes)d minute.",
         "Too many attempts. Try again in %(minutes)d minutes.",
@@ -73,29 +76,30 @@ def sign_in_attempt(request: HttpRequest, key: str) -> str | None:
     this address; why it may not be made now, or None. Call `sign_in_succeeded` with the
     same key when the password was right."""
     buckets = [(limit, limit.bucket(request, key)) for limit in SIGN_IN_FAILURES]
-    counts = [ratelimit.hit(bucket, window=limit.window) for limit, bucket in buckets]
-    for (limit, _bucket), counted in zip(buckets, counts, strict=True):
+    counts = [ratelimit.hit(bucket, window=limit.window, shared=True) for limit, bucket in buckets]
+    for (limit, refused), counted in zip(buckets, counts, strict=True):
         if counted > limit.most:
             # No password is tried, so nothing is counted: a guesser over one limit must
             # not run up the other (another person's account) for nothing.
             for other, bucket in buckets:
-                ratelimit.take_back(bucket, window=other.window)
-            return _wait(limit.window)
+                ratelimit.take_back(bucket, window=other.window, shared=True)
+            return _wait(limit, refused)
     return None
 
 
 def sign_in_succeeded(request: HttpRequest, key: str) -> None:
     """Take back the attempt: a right password is no failure."""
     for limit in SIGN_IN_FAILURES:
-        ratelimit.take_back(limit.bucket(request, key), window=limit.window)
+        ratelimit.take_back(limit.bucket(request, key), window=limit.window, shared=True)
 
 
 def password_reset_refusal(request: HttpRequest) -> str | None:
     """Why this client address may ask for no more reset mail now (said to the asker), or
     None."""
     limit = PASSWORD_RESETS_BY_ADDRESS
-    if ratelimit.hit(limit.bucket(request, ""), window=limit.window) > limit.most:
-        return _wait(limit.window)
+    bucket = limit.bucket(request, "")
+    if ratelimit.hit(bucket, window=limit.window, shared=True) > limit.most:
+        return _wait(limit, bucket)
     return None
 
 
@@ -103,6 +107,5 @@ def password_reset_mail_allowed(request: HttpRequest, email: str) -> bool:
     """Whether one more reset mail may go to `email`; the asker is not told (the page says
     the same whether the address is known or not)."""
     limit = PASSWORD_RESETS_OF_ACCOUNT
-    return (
-        ratelimit.hit(limit.bucket(request, account_key(email)), window=limit.window) <= limit.most
-    )
+    bucket = limit.bucket(request, account_key(email))
+    return ratelimit.hit(bucket, window=limit.window, shared=True) <= limit.most

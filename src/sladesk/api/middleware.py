@@ -82,7 +82,8 @@ class ApiMiddleware:
         return converted
 
     def _rate_limited(self, request: HttpRequest) -> HttpResponse | None:
-        """Fixed one-minute windows per credentials and per client address."""
+        """A sliding minute per credentials and per client address (counted in each
+        process's memory unless SLADESK_REDIS_URL names a shared cache)."""
         buckets = [(f"ip:{request.META.get('REMOTE_ADDR', '')}", settings.SLADESK_API_RATE_PER_IP)]
         if request.headers.get("Authorization") or request.COOKIES.get("sessionid"):
             buckets.append((f"who:{_owner(request)}", settings.SLADESK_API_RATE_PER_TOKEN))
@@ -94,7 +95,7 @@ class ApiMiddleware:
                     _("Too many requests"),
                     _("Slow down: at most %(limit)d requests a minute.") % {"limit": limit},
                 )
-                response["Retry-After"] = str(ratelimit.seconds_left(60))
+                response["Retry-After"] = str(ratelimit.wait_for(bucket, window=60, most=limit))
                 return response
         return None
 

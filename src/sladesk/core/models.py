@@ -29,3 +29,17 @@ class ConfigGeneration(models.Model):
 
     def __str__(self) -> str:
         return str(self.value)
+
+
+class RateHit(models.Model):
+    """One counted attempt of a rate limit that must hold across processes, kept in the
+    database when no shared cache (Redis) is configured (core/ratelimit.py)."""
+
+    bucket = models.CharField(max_length=250)
+    at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["bucket", "at"], name="rate_hit_bucket_time")]
+
+    def __str__(self) -> str:
+        return f"{self.bucket}@{self.at}"
