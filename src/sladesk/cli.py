@@ -11,6 +11,7 @@ import sys
 import threading
 from collections.abc import Sequence
 from types import FrameType
+from typing import BinaryIO
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8000
@@ -66,22 +67,52 @@ def cmd_token(args: argparse.Namespace) -> int:
 
 
 EX_TEMPFAIL = 75  # sysexits.h: the MTA keeps the message and tries again
+# sysexits.h "the input data was incorrect": a permanent failure, so the MTA bounces the
+# message with what we wrote on standard error (Postfix: 5.6.0; Exim and others: any code
+# but 75 is permanent). EX_NOPERM (77, 5.7.0) would tell the sender of a policy refusal.
+EX_DATAERR = 65
+
+
+def _read_bounded(stream: BinaryIO, limit: int) -> bytes | None:
+    """At most `limit` bytes of `stream`, or None when it holds more; the rest is read and
+    dropped, never held, so that the MTA's write does not fail before our exit code counts."""
+    raw = stream.read(limit + 1)
+    if len(raw) <= limit:
+        return raw
+    while stream.read(1024 * 1024):
+        pass
+    return None
 
 
 def cmd_mail_in(args: argparse.Namespace) -> int:
-    """One RFC 822 message on stdin (an MTA pipe): 0 once it is committed, 75 otherwise."""
-    raw = sys.stdin.buffer.read()
+    """One RFC 822 message on stdin (an MTA pipe): 0 once it is committed, 65 when it is over
+    the size cap (refused: the MTA bounces it), 75 otherwise (the MTA retries)."""
     try:
         setup_django()
+        from django.conf import settings
+
         from sladesk.channels.choices import InboundSource
         from sladesk.channels.models import Mailbox
-        from sladesk.channels.services import inbound_mail_process, inbound_mail_store
+        from sladesk.channels.services import (
+            MessageTooLarge,
+            inbound_mail_process,
+            inbound_mail_store,
+        )
 
+        limit = settings.SLADESK_MAIL_MAX_BYTES
+        raw = _read_bounded(sys.stdin.buffer, limit)
+        if raw is None:
+            err(f"sladesk mail-in: message refused: larger than {limit} bytes")
+            return EX_DATAERR
         mailbox = Mailbox.objects.filter(name=args.mailbox).first() if args.mailbox else None
         if args.mailbox and mailbox is None:
             err(f"sladesk mail-in: no mailbox named {args.mailbox}")
             return EX_TEMPFAIL
-        stored = inbound_mail_store(raw=raw, source=InboundSource.PIPE, mailbox=mailbox)
+        try:
+            stored = inbound_mail_store(raw=raw, source=InboundSource.PIPE, mailbox=mailbox)
+        except MessageTooLarge as error:  # the cap lowered since the read: still refused
+            err(f"sladesk mail-in: message refused: {error.message}")
+            return EX_DATAERR
     except Exception as error:  # nothing is committed: the MTA must keep the message
         err(f"sladesk mail-in: not stored ({type(error).__name__}: {error}); try again later")
         return EX_TEMPFAIL

@@ -10,6 +10,7 @@ from sladesk.channels.choices import InboundStatus, UnknownSenderPolicy
 from sladesk.channels.models import InboundMail, Mailbox
 from sladesk.channels.services import (
     FLAG_UNVERIFIED,
+    MessageTooLarge,
     inbound_mail_process,
     inbound_mail_reprocess,
     inbound_mail_store,
@@ -21,6 +22,7 @@ from sladesk.tickets import services
 from sladesk.tickets.choices import Channel, CommentKind
 from sladesk.tickets.models import Comment, Ticket
 from tests.channels.conftest import build_mail
+from tests.channels.parsers_for_the_child import endless_parse
 from tests.conftest import World
 
 
@@ -322,13 +324,13 @@ def test_bad_mail_is_quarantined_with_its_reason_and_can_be_reprocessed(
     assert again.status == InboundStatus.QUARANTINED  # the same limits still hold
 
 
-def test_an_oversized_message_is_quarantined_before_parsing(
+def test_an_oversized_message_is_refused_and_nothing_is_stored(
     world: World, settings: LazySettings
 ) -> None:
     settings.SLADESK_MAIL_MAX_BYTES = 2000
-    mail = intake(build_mail(body="x" * 5000))
-    assert mail.status == InboundStatus.QUARANTINED
-    assert "larger than" in mail.reason
+    with pytest.raises(MessageTooLarge, match="larger than 2000 bytes"):
+        intake(build_mail(body="x" * 5000))
+    assert not InboundMail.objects.exists()
     assert not Ticket.objects.exists()
 
 
@@ -373,12 +375,7 @@ def test_a_message_that_takes_too_long_to_parse_is_quarantined(
     from sladesk.channels import services as intake_services
 
     settings.SLADESK_MAIL_PARSE_SECONDS = 0.2
-
-    def endless(raw: bytes, **kwargs: object) -> None:
-        while True:  # a parser stuck on hostile input
-            pass
-
-    monkeypatch.setattr(intake_services, "parse", endless)
+    monkeypatch.setattr(intake_services, "parse", endless_parse)
     mail = intake(build_mail())
     assert mail.status == InboundStatus.QUARANTINED
     assert "longer than 0.2 s" in mail.reason

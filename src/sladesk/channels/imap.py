@@ -12,7 +12,7 @@ from typing import Any
 
 from sladesk.channels.choices import ImapSecurity, InboundSource
 from sladesk.channels.models import Mailbox
-from sladesk.channels.services import inbound_mail_process, inbound_mail_store
+from sladesk.channels.services import MessageTooLarge, inbound_mail_process, inbound_mail_store
 from sladesk.core import clock
 
 logger = logging.getLogger(__name__)
@@ -20,6 +20,8 @@ logger = logging.getLogger(__name__)
 # A keyword (RFC 3501 §2.3.2) rather than \Seen: a person reading the mailbox must not make
 # the desk skip a message.
 PROCESSED_KEYWORD = "$SladeskProcessed"
+# Over SLADESK_MAIL_MAX_BYTES: refused, never stored, left whole on the server with this.
+TOO_LARGE_KEYWORD = "$SladeskTooLarge"
 BATCH = 200
 TIMEOUT_SECONDS = 60
 
@@ -63,20 +65,29 @@ def _quoted(folder: str) -> str:
 def mailbox_poll(*, mailbox: Mailbox) -> PollResult:
     """Fetch the mailbox's unprocessed messages; store each (commit), process it, then mark
     it on the server. A failure to store stops the poll with the message unmarked, so the
-    next poll fetches it again; a processing failure leaves it pending in the database
-    (retried there) and it is marked, since it is stored."""
-    fetched = stored = failed = 0
+    next poll fetches it again; a message over the size cap is refused and left whole on the
+    server with the keyword `TOO_LARGE_KEYWORD` (never fetched again); a processing failure
+    leaves it pending in the database (retried there) and it is marked, since it is stored."""
+    fetched = stored = failed = too_large = 0
     client = _connect(mailbox)
     try:
         _check(client.login(mailbox.username, mailbox.password), "LOGIN")
         _check(client.select(_quoted(mailbox.folder)), "SELECT")
-        data = _check(client.uid("SEARCH", "UNKEYWORD", PROCESSED_KEYWORD), "SEARCH")
+        data = _check(
+            client.uid("SEARCH", "UNKEYWORD", PROCESSED_KEYWORD, "UNKEYWORD", TOO_LARGE_KEYWORD),
+            "SEARCH",
+        )
         uids = [item.decode() for item in (data[0] or b"").split()] if data else []
         for uid in uids[:BATCH]:
             fetched += 1
             raw = _fetch(client, uid)
             try:
                 result = inbound_mail_store(raw=raw, source=InboundSource.IMAP, mailbox=mailbox)
+            except MessageTooLarge as error:  # kept whole there, for an administrator
+                logger.warning("message %s of %s left on the server: %s", uid, mailbox, error)
+                _check(client.uid("STORE", uid, "+FLAGS", f"({TOO_LARGE_KEYWORD})"), "STORE")
+                too_large += 1
+                continue
             except Exception:
                 logger.exception("could not store message %s of %s", uid, mailbox)
                 failed += 1
@@ -92,9 +103,12 @@ def mailbox_poll(*, mailbox: Mailbox) -> PollResult:
     finally:
         with contextlib.suppress(imaplib.IMAP4.error, OSError):
             client.logout()
-    Mailbox.objects.filter(pk=mailbox.pk).update(
-        last_polled_at=clock.now(), last_error="store failed" if failed else ""
-    )
+    problem = "store failed" if failed else ""
+    if too_large:
+        problem = (
+            f"{too_large} message(s) over the size limit left on the server ({TOO_LARGE_KEYWORD})"
+        )
+    Mailbox.objects.filter(pk=mailbox.pk).update(last_polled_at=clock.now(), last_error=problem)
     return PollResult(fetched=fetched, stored=stored, failed=failed)
 
 

@@ -94,6 +94,9 @@ class InboundMail(models.Model):
     # An administrator sent the message through again: they vouch for its sender.
     sender_vouched = models.BooleanField(_("sender vouched for"), default=False)
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    # Taken by an intake process until then (the parse runs outside any transaction, so no
+    # row lock keeps a second process from starting on it meanwhile).
+    claimed_until = models.DateTimeField(_("claimed until"), null=True, blank=True)
     ticket = models.ForeignKey(
         "tickets.Ticket",
         on_delete=models.SET_NULL,

@@ -18,14 +18,15 @@ MAX_PROCESS_ATTEMPTS = 5
 Inbound = type[InboundMail] | type[InboundAlert]
 
 
-def failure_count(model: Inbound, pk: int, error: Exception) -> None:
-    """Count a failed attempt on the pending row, with the error as its reason."""
+def failure_count(model: Inbound, pk: int, error: Exception, *, counted: bool = False) -> None:
+    """Count a failed attempt on the pending row, with the error as its reason; `counted`
+    when the attempt was counted as it began (mail intake), so it only records the error."""
     try:
         with transaction.atomic():
             row = model.objects.select_for_update().filter(pk=pk).first()
             if row is None or row.status != InboundStatus.PENDING:
                 return
-            row.attempts += 1
+            row.attempts += 0 if counted else 1
             row.reason = f"{type(error).__name__}: {error}"[:2000]
             if row.attempts >= MAX_PROCESS_ATTEMPTS:
                 row.status = InboundStatus.QUARANTINED

@@ -6,13 +6,9 @@ a crash leaves the message pending for a retry, never half-applied."""
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import hashlib
 import logging
-import signal
-import threading
-from collections.abc import Iterator
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -23,10 +19,10 @@ from sladesk.accounts.choices import OrganisationKind
 from sladesk.accounts.models import Organisation, User
 from sladesk.channels import retries
 from sladesk.channels.choices import InboundSource, InboundStatus, UnknownSenderPolicy
+from sladesk.channels.email.isolation import parse_isolated
 from sladesk.channels.email.parsing import (
     InboundMessage,
     MailParseError,
-    MessageRejected,
     ParseLimits,
     content_hash,
     parse,
@@ -54,6 +50,14 @@ FLAG_UNVERIFIED = "unverified-sender"
 UNAUTHENTICATED = "sender not authenticated"  # how the sender check's quarantine reads
 
 
+class MessageTooLarge(DomainError):
+    """A message over `SLADESK_MAIL_MAX_BYTES`: refused, nothing stored. The source must
+    say so to the sender (`mail-in` exits 65, a permanent failure the MTA bounces)."""
+
+    status_code = 413
+    code = "too_large"
+
+
 @dataclass(frozen=True)
 class Stored:
     """The row of a stored message; `created` is false when it had been stored before."""
@@ -73,25 +77,27 @@ def inbound_mail_store(
 
     The same message again (same Message-ID, or the same bytes when it has none) returns the
     first row: the unique `dedup_key` holds against concurrent pollers too. A message over
-    the size cap is stored (so an administrator sees it) but cut to the cap and quarantined."""
+    the size cap is refused with `MessageTooLarge` and nothing is stored: the raw bytes are
+    kept whole or not at all, and the source tells the sender (or keeps the message)."""
+    if len(raw) > settings.SLADESK_MAIL_MAX_BYTES:
+        raise MessageTooLarge(
+            _("The message is larger than %(limit)d bytes.")
+            % {"limit": settings.SLADESK_MAIL_MAX_BYTES}
+        )
     digest = content_hash(raw)
-    too_large = len(raw) > settings.SLADESK_MAIL_MAX_BYTES
-    message_id = None if too_large else peek_message_id(raw)
+    message_id = peek_message_id(raw)
     basis = f"id:{message_id}" if message_id else f"raw:{digest}"
     key = hashlib.sha256(basis.encode("utf-8", "surrogatepass")).hexdigest()
     row = InboundMail(
         mailbox=mailbox,
         source=source,
         dedup_key=key,
-        raw=raw[: settings.SLADESK_MAIL_MAX_BYTES],
+        raw=raw,
         size=len(raw),
         content_hash=digest,
         message_id=(message_id or "")[:1000],
         received_at=clock.now(),
     )
-    if too_large:
-        row.status = InboundStatus.QUARANTINED
-        row.reason = f"message larger than {settings.SLADESK_MAIL_MAX_BYTES} bytes"
     try:
         with transaction.atomic():
             row.save()
@@ -106,12 +112,27 @@ def inbound_mail_store(
 
 
 def inbound_mail_process(*, inbound_mail_id: int) -> InboundMail:
-    """Process one pending message: ticket, comment, ignore or quarantine, with its status,
-    in one transaction holding the row's lock (another worker skips it).
+    """Process one pending message: ticket, comment, ignore or quarantine, with its status.
 
-    An unexpected error rolls everything back and leaves the message pending (its attempts
-    counted); after `retries.MAX_PROCESS_ATTEMPTS` it is quarantined with the error."""
+    Three steps, so that hostile mail never holds the database: the attempt is counted and
+    the row claimed (a lease, `claimed_until`) in a transaction of its own and committed;
+    the bytes are parsed outside any transaction, in a child process killed at
+    `SLADESK_MAIL_PARSE_SECONDS`; then the decisions run in one transaction holding the
+    row's lock. A message whose parse outran the limit is quarantined. One that crashed the
+    parser, or any other error, leaves it pending (the attempt counted); a message still
+    pending after `retries.MAX_PROCESS_ATTEMPTS` attempts is quarantined, even when its
+    earlier attempts killed the whole intake process and recorded nothing else."""
+    raw = _claim(inbound_mail_id)
+    if raw is None:
+        return InboundMail.objects.get(pk=inbound_mail_id)
     try:
+        parsed: InboundMessage | MailParseError
+        try:
+            parsed = parse_isolated(
+                raw, limits=_limits(), seconds=settings.SLADESK_MAIL_PARSE_SECONDS, parser=parse
+            )
+        except MailParseError as error:
+            parsed = error
         with transaction.atomic():
             mail = (
                 InboundMail.objects.select_for_update(skip_locked=True)
@@ -120,14 +141,51 @@ def inbound_mail_process(*, inbound_mail_id: int) -> InboundMail:
             )
             if mail is None:
                 return InboundMail.objects.get(pk=inbound_mail_id)
-            _process(mail)
+            if isinstance(parsed, MailParseError):
+                _quarantine(mail, parsed.reason)
+            else:
+                _process(mail, parsed)
             mail.processed_at = clock.now()
+            mail.claimed_until = None
             mail.save()
             return mail
     except Exception as error:
         logger.exception("processing inbound mail %s failed", inbound_mail_id)
-        retries.failure_count(InboundMail, inbound_mail_id, error)
+        InboundMail.objects.filter(pk=inbound_mail_id).update(claimed_until=None)
+        retries.failure_count(InboundMail, inbound_mail_id, error, counted=True)
         raise
+
+
+def _claim(inbound_mail_id: int) -> bytes | None:
+    """Count an attempt on the pending, unclaimed row and claim it (committed before any
+    work); None when there is nothing to do. A row whose attempts are used up is quarantined
+    here: the earlier ones ended without a word (the process was killed)."""
+    now = clock.now()
+    with transaction.atomic():
+        mail = (
+            InboundMail.objects.select_for_update(skip_locked=True)
+            .filter(pk=inbound_mail_id, status=InboundStatus.PENDING)
+            .exclude(claimed_until__gt=now)
+            .first()
+        )
+        if mail is None:
+            return None
+        if mail.attempts >= retries.MAX_PROCESS_ATTEMPTS:
+            _quarantine(
+                mail,
+                f"processing did not finish in {mail.attempts} attempts"
+                + (f" (last: {mail.reason})" if mail.reason else ""),
+            )
+            mail.reason = mail.reason[:2000]
+            mail.claimed_until = None
+            mail.save(update_fields=["status", "reason", "claimed_until"])
+            return None
+        mail.attempts += 1
+        # Long enough for the parse and the decisions; a process that dies lets it lapse.
+        lease = max(settings.SLADESK_MAIL_PARSE_SECONDS, 0) * 2 + 300
+        mail.claimed_until = now + dt.timedelta(seconds=lease)
+        mail.save(update_fields=["attempts", "claimed_until"])
+        return bytes(mail.raw)
 
 
 def inbound_mail_reprocess(*, actor: User, inbound_mail_id: int) -> InboundMail:
@@ -149,7 +207,8 @@ def inbound_mail_reprocess(*, actor: User, inbound_mail_id: int) -> InboundMail:
         # the sender. Held for anything else, it still has to pass that check.
         mail.sender_vouched = mail.sender_vouched or mail.reason.startswith(UNAUTHENTICATED)
         mail.status, mail.attempts, mail.reason = InboundStatus.PENDING, 0, ""
-        mail.save(update_fields=["sender_vouched", "status", "attempts", "reason"])
+        mail.claimed_until = None
+        mail.save(update_fields=["sender_vouched", "status", "attempts", "reason", "claimed_until"])
     return inbound_mail_process(inbound_mail_id=inbound_mail_id)
 
 
@@ -173,35 +232,7 @@ def _ignore(mail: InboundMail, reason: str) -> None:
     mail.reason = reason
 
 
-@contextlib.contextmanager
-def _deadline(seconds: float) -> Iterator[None]:
-    """Interrupt the work inside after `seconds` with `MessageRejected` (SIGALRM).
-
-    Only in the main thread, where Python delivers signals (the CLI and the worker run
-    intake there); elsewhere the size and MIME limits alone bound the parse."""
-    if seconds <= 0 or threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def expire(signum: int, frame: object) -> None:
-        raise MessageRejected(f"parsing took longer than {seconds:g} s")
-
-    previous = signal.signal(signal.SIGALRM, expire)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
-
-
-def _process(mail: InboundMail) -> None:
-    try:
-        with _deadline(settings.SLADESK_MAIL_PARSE_SECONDS):
-            message = parse(bytes(mail.raw), limits=_limits())
-    except MailParseError as error:
-        _quarantine(mail, error.reason)
-        return
+def _process(mail: InboundMail, message: InboundMessage) -> None:
     sender = message.from_address.email.lower() if message.from_address else ""
     mail.sender = sender[:320]
     mail.subject = message.subject[:300]
@@ -355,11 +386,15 @@ def _uploads(message: InboundMessage) -> tuple[list[Upload], list[str]]:
 
 def _body(message: InboundMessage, dropped: list[str]) -> str:
     body = message.visible_text.strip() or message.text.strip()
+    if message.html_withheld:
+        body += "\n\n" + _(
+            "The HTML body was not shown (%(reason)s); it is kept among the attachments."
+        ) % {"reason": message.html_withheld}
     if dropped:
         body += "\n\n" + _("Attachments over the size limit were not kept: %(names)s") % {
             "names": ", ".join(dropped)
         }
-    return body
+    return body.strip()
 
 
 def _reply(mail: InboundMail, message: InboundMessage, ticket: Ticket, user: User | None) -> None:
