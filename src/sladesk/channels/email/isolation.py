@@ -11,6 +11,7 @@ of its bytes. A child that ran out of time is killed and replaced. No Django her
 
 from __future__ import annotations
 
+import atexit
 import resource
 import socket
 import subprocess
@@ -148,8 +149,10 @@ def parse_isolated(
     raise (MessageRejected if rejected else MailParseError)(reason)
 
 
+@atexit.register
 def shutdown() -> None:
-    """Stop the idle children (they also end with this process: they are daemons)."""
+    """Stop the idle children (at exit; they would also end on their own when this process
+    goes, seeing their socket closed)."""
     with _lock:
         children = list(_idle)
         _idle.clear()
