@@ -43,7 +43,5 @@ class ContentSecurityPolicyMiddleware:
         response = self.get_response(request)
         if "Content-Security-Policy" not in response:
             relaxed = request.path.startswith(INLINE_STYLE_PATHS)
-            response["Content-Security-Policy"] = (
-                INLINE_STYLES_POLICY if relaxed else STRICT_POLICY
-            )
+            response["Content-Security-Policy"] = INLINE_STYLES_POLICY if relaxed else STRICT_POLICY
         return response
