@@ -6,15 +6,20 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import logging
 from collections.abc import Callable
 
 from django.conf import settings
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest, HttpResponse
+from django.http.multipartparser import MultiPartParserError
 from django.utils.translation import gettext as _
 
 from sladesk.api.models import IdempotencyRecord
 from sladesk.core import ratelimit
+
+logger = logging.getLogger(__name__)
 
 API_PREFIX = "/api/"
 PROBLEM_TYPE = "https://sladesk.example/problems/"
@@ -41,6 +46,38 @@ def _carries_nul(request: HttpRequest) -> bool:
     return False
 
 
+def _unreadable_body(request: HttpRequest) -> HttpResponse | None:
+    """Read the body (and a form's fields and files) before anything else, so that a body
+    too large, too many fields or files, or a broken multipart boundary is a problem+json
+    answer with its reason and one warning line in the log, not Django's HTML page and a
+    traceback."""
+    try:
+        if request.content_type == "multipart/form-data":
+            request.FILES  # noqa: B018  # parses the fields and the files
+        else:
+            request.body  # noqa: B018  # reads it, within DATA_UPLOAD_MAX_MEMORY_SIZE
+    except RequestDataTooBig:
+        status, detail = (
+            413,
+            _("The request body is larger than %(limit)d bytes.")
+            % {"limit": settings.DATA_UPLOAD_MAX_MEMORY_SIZE},
+        )
+    except TooManyFilesSent:
+        status, detail = (
+            400,
+            _("Too many files in one request: at most %(limit)d.")
+            % {"limit": settings.DATA_UPLOAD_MAX_NUMBER_FILES},
+        )
+    except TooManyFieldsSent:
+        status, detail = 400, _("Too many fields in one request.")
+    except MultiPartParserError:
+        status, detail = 400, _("The multipart body is malformed (its boundary or its parts).")
+    else:
+        return None
+    logger.warning("%s %s refused: %s", request.method, request.path, detail)
+    return problem_response(status, "invalid", _("Invalid request"), detail)
+
+
 class ApiMiddleware:
     def __init__(self, get_response: Handler) -> None:
         self.get_response = get_response
@@ -51,6 +88,9 @@ class ApiMiddleware:
         limited = self._rate_limited(request)
         if limited is not None:
             return limited
+        refused = _unreadable_body(request)
+        if refused is not None:
+            return refused
         if _carries_nul(request):
             # PostgreSQL text cannot hold NUL; refuse it here rather than fail on write.
             return problem_response(
