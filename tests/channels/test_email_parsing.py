@@ -7,7 +7,6 @@ from __future__ import annotations
 import base64
 import datetime
 import random
-import time
 from email.parser import BytesParser
 from pathlib import Path
 
@@ -480,19 +479,22 @@ def test_visible_text_cuts(text: str, expected: str) -> None:
     assert visible_text(text) == expected
 
 
-def test_visible_text_is_fast_on_hostile_text() -> None:
-    hostile = [
-        "\n" * 200_000,
-        " \t" * 200_000,
-        "On " + "x " * 200_000,
-        "<" * 200_000 + "a@b>:",
-        "From: x\n" * 50_000,
-        "> " * 200_000,
-    ]
-    started = time.perf_counter()
-    for text in hostile:
-        visible_text(text)
-    assert time.perf_counter() - started < 5
+HOSTILE_TEXTS = [
+    "\n" * 200_000,
+    " \t" * 200_000,
+    "On " + "x " * 200_000,
+    "<" * 200_000 + "a@b>:",
+    "From: x\n" * 50_000,
+    "> " * 200_000,
+]
+
+
+def test_visible_text_of_hostile_text_is_a_part_of_it() -> None:
+    # How long it takes is measured in benchmarks/hostile_parsing.py, not asserted here.
+    for text in HOSTILE_TEXTS:
+        shown = visible_text(text)
+        assert len(shown) <= len(text)
+        assert shown == shown.strip() or not shown.strip()
 
 
 # --- limits and failures ------------------------------------------------------------------
@@ -552,18 +554,20 @@ def test_a_sanitiser_panic_becomes_a_parse_error(monkeypatch: pytest.MonkeyPatch
         fixture("html-only-script.eml")
 
 
-def test_hostile_headers_parse_quickly() -> None:
-    hostile = [
-        "=?utf-8?q?a?= " * 20_000 + "<a@example.org>",
-        "(" * 20_000 + "a@example.org",
-        '"' + '\\"' * 20_000 + '" <a@example.org>',
-        "a@example.org," * 20_000,
-    ]
-    started = time.perf_counter()
-    for value in hostile:
+HOSTILE_HEADER_VALUES = [
+    "=?utf-8?q?a?= " * 20_000 + "<a@example.org>",
+    "(" * 20_000 + "a@example.org",
+    '"' + '\\"' * 20_000 + '" <a@example.org>',
+    "a@example.org," * 20_000,
+]
+
+
+def test_hostile_headers_parse() -> None:
+    # How long it takes is measured in benchmarks/hostile_parsing.py, not asserted here.
+    for value in HOSTILE_HEADER_VALUES:
         headers = f"From: {value}\nTo: {value}\nSubject: {value}\n"
-        parse(f"{headers}Content-Type: text/plain; name={value}\n\nx".encode())
-    assert time.perf_counter() - started < 10
+        parsed = parse(f"{headers}Content-Type: text/plain; name={value}\n\nx".encode())
+        assert parsed.text.strip() == "x"
 
 
 def test_mangled_messages_never_raise_anything_else() -> None:
