@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Sequence
 from types import FrameType
 from typing import BinaryIO
@@ -135,14 +136,28 @@ def cmd_worker(args: argparse.Namespace) -> int:
     """Run background tasks and the periodic scheduler until SIGINT/SIGTERM."""
     setup_django()
     from django.core.management import call_command
+    from django.db import OperationalError, close_old_connections
 
     from sladesk.core.periodic import scheduler_loop
 
     stop = threading.Event()
     scheduler = threading.Thread(target=scheduler_loop, args=(stop,), daemon=True, name="scheduler")
     scheduler.start()
+    delay = 1.0
     try:
-        call_command("db_worker", interval=args.interval, verbosity=1)
+        while True:
+            try:
+                call_command("db_worker", interval=args.interval, verbosity=1)
+            except OperationalError as error:
+                # A locked SQLite database (a long writer elsewhere) or a database that went
+                # away: wait, longer each time up to half a minute, and take up work again.
+                err(f"sladesk worker: database unavailable ({error}); retrying in {delay:.0f} s")
+                close_old_connections()
+                if stop.wait(delay):
+                    break
+                delay = min(delay * 2, 30.0)
+                continue
+            return 0  # stopped by a signal
     finally:
         stop.set()
     return 0
@@ -167,11 +182,20 @@ def server_command(host: str, port: int, workers: int) -> list[str]:
     ]
 
 
-def supervise(commands: Sequence[list[str]], one_shot: Sequence[list[str]] = ()) -> int:
-    """Run the processes together; stop all of them when one ends or on Ctrl-C/SIGTERM.
-    `one_shot` processes (a loader) may end without stopping the others."""
+def supervise(
+    commands: Sequence[list[str]],
+    one_shot: Sequence[list[str]] = (),
+    restarted: Sequence[list[str]] = (),
+) -> int:
+    """Run the processes together; stop all of them when one of `commands` ends or on
+    Ctrl-C/SIGTERM. `one_shot` processes (a loader) may end without stopping the others;
+    `restarted` ones (the embedded worker) are started again when they end, after a pause
+    that doubles up to half a minute, so the web server never goes down with them."""
     children = [subprocess.Popen(command) for command in commands]  # noqa: S603  # our argv
     loaders = [subprocess.Popen(command) for command in one_shot]  # noqa: S603  # our argv
+    helpers = {index: subprocess.Popen(command) for index, command in enumerate(restarted)}  # noqa: S603  # our argv
+    pauses = dict.fromkeys(helpers, 1.0)
+    due: dict[int, float] = {}  # helper index -> monotonic time of its restart
     stopping = threading.Event()
 
     def stop(signum: int, frame: FrameType | None) -> None:
@@ -185,12 +209,24 @@ def supervise(commands: Sequence[list[str]], one_shot: Sequence[list[str]] = ())
             if ended:
                 exit_code = ended[0].returncode or 0
                 break
+            for index, helper in list(helpers.items()):
+                if helper.poll() is not None and index not in due:
+                    err(
+                        f"sladesk: {restarted[index][-1]} ended ({helper.returncode}); "
+                        f"starting it again in {pauses[index]:.0f} s"
+                    )
+                    due[index] = time.monotonic() + pauses[index]
+                    pauses[index] = min(pauses[index] * 2, 30.0)
+            for index, moment in list(due.items()):
+                if time.monotonic() >= moment:
+                    helpers[index] = subprocess.Popen(restarted[index])  # noqa: S603  # our argv
+                    del due[index]
             stopping.wait(0.5)
     finally:
-        for child in [*children, *loaders]:
+        for child in [*children, *loaders, *helpers.values()]:
             if child.poll() is None:
                 child.send_signal(signal.SIGTERM)
-        for child in [*children, *loaders]:
+        for child in [*children, *loaders, *helpers.values()]:
             try:
                 child.wait(timeout=15)
             except subprocess.TimeoutExpired:
@@ -203,11 +239,9 @@ def supervise(commands: Sequence[list[str]], one_shot: Sequence[list[str]] = ())
 def serve(
     host: str, port: int, workers: int, with_worker: bool, one_shot: Sequence[list[str]] = ()
 ) -> int:
-    commands = [server_command(host, port, workers)]
-    if with_worker:
-        commands.append([sys.executable, "-m", "sladesk.cli", "worker"])
+    worker = [[sys.executable, "-m", "sladesk.cli", "worker"]] if with_worker else []
     err(f"sladesk is serving on http://{host}:{port}/ (Ctrl-C stops it)")
-    return supervise(commands, one_shot)
+    return supervise([server_command(host, port, workers)], one_shot, restarted=worker)
 
 
 def cmd_serve(args: argparse.Namespace) -> int:

@@ -38,7 +38,7 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def wait_for_port(port: int, seconds: float = 10.0) -> None:
+def wait_for_port(port: int, seconds: float = 120.0) -> None:
     """Poll a server we started until it accepts connections (bounded)."""
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
