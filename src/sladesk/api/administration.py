@@ -10,7 +10,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Router, Schema
 from ninja.responses import Status
-from pydantic import Field
+from pydantic import Field, StrictBool
 
 from sladesk.accounts.choices import ContractStatus
 from sladesk.accounts.models import (
@@ -71,13 +71,13 @@ class OrganisationIn(StrictIn):
     name: str = Field(min_length=1, max_length=200)
     code: str = Field(min_length=1, max_length=40, pattern=r"^[-a-zA-Z0-9_]+$")
     email_domains: str = Field("", max_length=500)
-    is_active: bool = True
+    is_active: StrictBool = True
 
 
 class OrganisationPatch(StrictIn):
     name: str | None = Field(None, min_length=1, max_length=200)
     email_domains: str | None = Field(None, max_length=500)
-    is_active: bool | None = None
+    is_active: StrictBool | None = None
 
 
 class ServiceOut(Schema):
@@ -230,9 +230,16 @@ class TargetOut(Schema):
     severity_id: int | None
     priority: str
     response_budget: dt.timedelta | None
-    response_cutoff: dt.time | None
+    # A wall-clock time of the policy's calendar ("12:00"): no offset, so not a `time`.
+    response_cutoff: str | None = Field(pattern=r"^\d{2}:\d{2}$")
     resolution_budget: dt.timedelta | None
     resolution_starts: str
+    breach_note: str
+
+    @staticmethod
+    def resolve_response_cutoff(target: SlaTarget) -> str | None:
+        cutoff = target.response_cutoff
+        return cutoff.strftime("%H:%M") if cutoff is not None else None
 
 
 class PreviewIn(StrictIn):

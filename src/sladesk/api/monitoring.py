@@ -10,7 +10,7 @@ from django.http import HttpRequest
 from ninja import Body, Router, Schema
 from ninja.responses import Status
 from ninja.security import HttpBearer
-from pydantic import Field
+from pydantic import Field, StrictBool
 
 from sladesk.api.administration import admin, get_or_404, save_payload
 from sladesk.api.schemas import StrictIn
@@ -96,7 +96,7 @@ class AlertSourceIn(StrictIn):
     service_id: int | None = None
     ticket_class_id: int | None = None
     max_new_tickets_per_hour: int = Field(20, ge=0, le=100_000)
-    is_active: bool = True
+    is_active: StrictBool = True
 
 
 class AlertSourcePatch(StrictIn):
@@ -104,7 +104,7 @@ class AlertSourcePatch(StrictIn):
     service_id: int | None = None
     ticket_class_id: int | None = None
     max_new_tickets_per_hour: int | None = Field(None, ge=0, le=100_000)
-    is_active: bool | None = None
+    is_active: StrictBool | None = None
 
 
 class TokenOut(Schema):

@@ -115,3 +115,54 @@ def install(api: NinjaAPI) -> None:
             title=str(TITLES["invalid"]),
             detail=_("A number in the request is out of range."),
         )
+
+
+# The answers every operation may give besides its success: each is a problem document.
+ERROR_STATUSES = {
+    "400": "Invalid request (a field, a filter, a body that cannot be read)",
+    "401": "No valid credentials (an unknown, revoked or expired token)",
+    "403": "Not allowed for this account, scope or role (or the account is blocked)",
+    "404": "Not found, or not visible to this account",
+    "409": "Not possible in the object's current state",
+    "422": "The request does not match the schema",
+    "429": "Too many requests (see Retry-After)",
+}
+BODY_ERROR_STATUSES = {"413": "The request body is too large"}
+PROBLEM_SCHEMA = {
+    "type": "object",
+    "title": "Problem",
+    "description": "An error, as RFC 9457 problem details.",
+    "properties": {
+        "type": {"type": "string"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string"},
+        "errors": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {"field": {"type": "string"}, "message": {"type": "string"}},
+            },
+        },
+    },
+    "required": ["type", "title", "status", "detail"],
+}
+
+
+def document_problems(schema: dict[str, Any]) -> dict[str, Any]:
+    """Add the error answers to every operation of an OpenAPI document (in place)."""
+    schema.setdefault("components", {}).setdefault("schemas", {})["Problem"] = PROBLEM_SCHEMA
+    problem = {
+        "content": {
+            "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}
+        }
+    }
+    for operations in schema.get("paths", {}).values():
+        for method, operation in operations.items():
+            statuses = dict(ERROR_STATUSES)
+            if method in ("post", "put", "patch"):
+                statuses |= BODY_ERROR_STATUSES
+            responses = operation.setdefault("responses", {})
+            for status, description in statuses.items():
+                responses.setdefault(status, {"description": description, **problem})
+    return schema

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from ninja import NinjaAPI
+from ninja.openapi.schema import OpenAPISchema
 
 import sladesk
 from sladesk.api import (
@@ -15,9 +18,22 @@ from sladesk.api import (
     webhooks,
 )
 from sladesk.api.auth import SessionAuth, TokenAuth
+from sladesk.api.problems import document_problems
 from sladesk.api.rendering import JSONRenderer
 
-api = NinjaAPI(
+
+class Api(NinjaAPI):
+    """The API whose OpenAPI document also names the error answers of every operation."""
+
+    def get_openapi_schema(
+        self, *, path_prefix: str | None = None, path_params: dict[str, Any] | None = None
+    ) -> OpenAPISchema:
+        schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
+        document_problems(schema)
+        return schema
+
+
+api = Api(
     title="sladesk API",
     version=sladesk.__version__,
     urls_namespace="api",

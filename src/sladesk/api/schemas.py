@@ -1,10 +1,32 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+import re
+from typing import Annotated, Any
 
 from ninja import Schema
-from pydantic import AliasChoices, AliasPath, BaseModel, ConfigDict, Field
+from pydantic import (
+    AliasChoices,
+    AliasPath,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictBool,
+)
+
+_NUMBER = re.compile(r"\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*")
+
+
+def _not_a_number(value: object) -> object:
+    """Pydantic reads a number as seconds since 1970; the API takes ISO 8601 only."""
+    if isinstance(value, int | float) or (isinstance(value, str) and _NUMBER.fullmatch(value)):
+        raise ValueError("give an ISO 8601 date and time, not a number")
+    return value
+
+
+# An instant in a query or body: ISO 8601 (e.g. 2026-11-03T10:00:00+03:00), never a number.
+Instant = Annotated[dt.datetime, BeforeValidator(_not_a_number)]
 
 
 class StrictIn(Schema):
@@ -101,7 +123,7 @@ class CommentOut(Schema):
 
 class CommentIn(StrictIn):
     body: str = Field(min_length=1, max_length=100_000)
-    internal: bool = False
+    internal: StrictBool = False
 
 
 class AttachmentOut(Schema):
@@ -207,7 +229,7 @@ class DecisionIn(StrictIn):
 
 class WatcherIn(StrictIn):
     user_id: int
-    watching: bool = True
+    watching: StrictBool = True
 
 
 class ParentIn(StrictIn):

@@ -31,6 +31,7 @@ from sladesk.api.schemas import (
     ExternalCaseIn,
     ExternalCaseOut,
     ExternalCasePatch,
+    Instant,
     MeOut,
     OptionalTextIn,
     ParentIn,
@@ -103,10 +104,10 @@ def list_tickets(
     priority: str = "",
     sla_state: str = "",
     q: str = "",
-    registered_from: dt.datetime | None = None,
-    registered_to: dt.datetime | None = None,
-    updated_from: dt.datetime | None = None,
-    updated_to: dt.datetime | None = None,
+    registered_from: Instant | None = None,
+    registered_to: Instant | None = None,
+    updated_from: Instant | None = None,
+    updated_to: Instant | None = None,
     order: str = "deadline",
     cursor: str | None = None,
     limit: int = 50,
@@ -395,7 +396,9 @@ def list_attachments(request: HttpRequest, ticket_id: int) -> list[Attachment]:
 
 @router.post("/tickets/{ticket_id}/attachments", response={201: list[AttachmentOut]})
 def upload_attachments(
-    request: HttpRequest, ticket_id: int, files: File[list[UploadedFile]]
+    request: HttpRequest,
+    ticket_id: int,
+    files: list[UploadedFile] = File(..., min_length=1),  # noqa: B008  # ninja's parameter
 ) -> Status[list[Attachment]]:
     uploads = [services.Upload.read(f) for f in files]
     return Status(

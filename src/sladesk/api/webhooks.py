@@ -8,7 +8,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from ninja import Router, Schema
 from ninja.responses import Status
-from pydantic import Field
+from pydantic import Field, StrictBool
 
 from sladesk.api.administration import admin, get_or_404, save_payload
 from sladesk.api.schemas import StrictIn
@@ -39,16 +39,16 @@ class WebhookIn(StrictIn):
     url: str = Field(min_length=1, max_length=1000)
     events: list[str] = Field(min_length=1, max_length=20)
     organisation_id: int | None = None
-    allow_private: bool = False
-    is_active: bool = True
+    allow_private: StrictBool = False
+    is_active: StrictBool = True
 
 
 class WebhookPatch(StrictIn):
     name: str | None = Field(None, min_length=1, max_length=200)
     url: str | None = Field(None, min_length=1, max_length=1000)
     events: list[str] | None = Field(None, min_length=1, max_length=20)
-    allow_private: bool | None = None
-    is_active: bool | None = None
+    allow_private: StrictBool | None = None
+    is_active: StrictBool | None = None
 
 
 class DeliveryOut(Schema):
