@@ -64,15 +64,24 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def test_quickstart_on_a_fresh_directory_answers_healthz_and_serves_the_login(
-    tmp_path: Path,
-) -> None:
-    port = free_port()
+def fresh_environment(data_dir: Path | None = None) -> dict[str, str]:
+    """This process's environment without the desk's settings (a new user's shell), with
+    `data_dir` as SLADESK_DATA_DIR when given."""
     environment = {
         key: value
         for key, value in os.environ.items()
         if not key.startswith(("SLADESK_", "DJANGO_"))
     }
+    if data_dir is not None:
+        environment["SLADESK_DATA_DIR"] = str(data_dir)
+    return environment
+
+
+def test_quickstart_on_a_fresh_directory_answers_healthz_and_serves_the_login(
+    tmp_path: Path,
+) -> None:
+    port = free_port()
+    environment = fresh_environment()
     command = [
         sys.executable,
         "-m",

@@ -4,7 +4,6 @@ lock longer than SQLite's busy timeout."""
 
 from __future__ import annotations
 
-import os
 import queue
 import sqlite3
 import subprocess
@@ -18,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.core.test_commands import free_port
+from tests.core.test_commands import free_port, fresh_environment
 
 
 @dataclass
@@ -48,12 +47,7 @@ class Served:
 
 @pytest.fixture
 def served(tmp_path: Path) -> Iterator[Served]:
-    environment = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("SLADESK_", "DJANGO_"))
-    }
-    environment["SLADESK_DATA_DIR"] = str(tmp_path / "var")
+    environment = fresh_environment(tmp_path / "var")
     subprocess.run(  # our own argv
         [sys.executable, "-m", "sladesk.cli", "migrate"],
         cwd=tmp_path,

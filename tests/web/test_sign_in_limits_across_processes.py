@@ -4,9 +4,7 @@ refused after them (the counts live in the database)."""
 
 from __future__ import annotations
 
-import os
 import re
-import socket
 import subprocess
 import sys
 import time
@@ -18,15 +16,10 @@ import pytest
 import requests
 
 from sladesk.accounts import signin
+from tests.core.test_commands import free_port, fresh_environment
 
 PASSWORD = "right-horse-battery-staple"
 EMAIL = "admin@vendor.example"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def run(command: list[str], environment: dict[str, str], cwd: Path) -> None:
@@ -42,12 +35,7 @@ def run(command: list[str], environment: dict[str, str], cwd: Path) -> None:
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[str]:
     """`sladesk serve --workers 4` on a fresh SQLite database, without Redis."""
-    environment = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("SLADESK_", "DJANGO_"))
-    }
-    environment["SLADESK_DATA_DIR"] = str(tmp_path / "var")
+    environment = fresh_environment(tmp_path / "var")
     run(["migrate"], environment, tmp_path)
     run(["createadmin", EMAIL, "--password", PASSWORD], environment, tmp_path)
     port = free_port()

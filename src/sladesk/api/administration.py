@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Any
 
 from django.db.models import Model, QuerySet
@@ -344,14 +345,24 @@ def activate_contract(
     )
 
 
+def _noted_step(
+    request: HttpRequest,
+    contract_id: int,
+    payload: ContractNoteIn | None,
+    step: Callable[..., Contract],
+) -> Contract:
+    """One of the contract's steps that take only a note, by an administrator."""
+    actor = admin(request)
+    contract = get_or_404(Contract.objects.all(), contract_id)
+    return step(actor=actor, contract=contract, note=payload.note if payload else "")
+
+
 @router.post("/admin/contracts/{contract_id}/suspend", response=ContractOut)
 def suspend_contract(
     request: HttpRequest, contract_id: int, payload: ContractNoteIn | None = None
 ) -> Contract:
     """Active -> suspended: the customer's accounts are refused from the next request."""
-    actor = admin(request)
-    contract = get_or_404(Contract.objects.all(), contract_id)
-    return contract_suspend(actor=actor, contract=contract, note=payload.note if payload else "")
+    return _noted_step(request, contract_id, payload, contract_suspend)
 
 
 @router.post("/admin/contracts/{contract_id}/resume", response=ContractOut)
@@ -359,9 +370,7 @@ def resume_contract(
     request: HttpRequest, contract_id: int, payload: ContractNoteIn | None = None
 ) -> Contract:
     """Suspended -> active."""
-    actor = admin(request)
-    contract = get_or_404(Contract.objects.all(), contract_id)
-    return contract_resume(actor=actor, contract=contract, note=payload.note if payload else "")
+    return _noted_step(request, contract_id, payload, contract_resume)
 
 
 @router.post("/admin/contracts/{contract_id}/end", response=ContractOut)
@@ -369,9 +378,7 @@ def end_contract(
     request: HttpRequest, contract_id: int, payload: ContractNoteIn | None = None
 ) -> Contract:
     """Active or suspended -> ended, now (a term that runs out ends by itself)."""
-    actor = admin(request)
-    contract = get_or_404(Contract.objects.all(), contract_id)
-    return contract_end(actor=actor, contract=contract, note=payload.note if payload else "")
+    return _noted_step(request, contract_id, payload, contract_end)
 
 
 @router.post("/admin/contracts/{contract_id}/renew", response=ContractOut)
