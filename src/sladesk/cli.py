@@ -194,6 +194,7 @@ def supervise(
     children = [subprocess.Popen(command) for command in commands]  # noqa: S603  # our argv
     loaders = [subprocess.Popen(command) for command in one_shot]  # noqa: S603  # our argv
     helpers = {index: subprocess.Popen(command) for index, command in enumerate(restarted)}  # noqa: S603  # our argv
+    started = dict.fromkeys(helpers, time.monotonic())
     pauses = dict.fromkeys(helpers, 1.0)
     due: dict[int, float] = {}  # helper index -> monotonic time of its restart
     stopping = threading.Event()
@@ -211,6 +212,8 @@ def supervise(
                 break
             for index, helper in list(helpers.items()):
                 if helper.poll() is not None and index not in due:
+                    if time.monotonic() - started[index] > 60:
+                        pauses[index] = 1.0  # it had run well: start afresh, not at 30 s
                     err(
                         f"sladesk: {restarted[index][-1]} ended ({helper.returncode}); "
                         f"starting it again in {pauses[index]:.0f} s"
@@ -220,6 +223,7 @@ def supervise(
             for index, moment in list(due.items()):
                 if time.monotonic() >= moment:
                     helpers[index] = subprocess.Popen(restarted[index])  # noqa: S603  # our argv
+                    started[index] = time.monotonic()
                     del due[index]
             stopping.wait(0.5)
     finally:

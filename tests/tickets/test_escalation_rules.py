@@ -51,11 +51,13 @@ def test_line_4_is_reached_only_with_the_customers_consent(world: World) -> None
             actor=world.lead, ticket_id=ticket.pk, line_id=external.pk, reason="Vendor bug"
         )
     change = services.ChangeRequest(reason="The database vendor must fix it", line_id=external.pk)
-    services.ticket_propose_change(actor=world.agent1, ticket_id=ticket.pk, change=change)
+    with pytest.raises(PermissionDenied):  # from line 1 to 4 skips lines: a lead's call
+        services.ticket_propose_change(actor=world.agent1, ticket_id=ticket.pk, change=change)
+    services.ticket_propose_change(actor=world.lead, ticket_id=ticket.pk, change=change)
     assert Ticket.objects.get(pk=ticket.pk).line == world.lines[1]  # nothing yet
     services.proposal_decide(actor=world.beta.specialist, ticket_id=ticket.pk, accept=False)
     assert Ticket.objects.get(pk=ticket.pk).line == world.lines[1]
-    services.ticket_propose_change(actor=world.agent1, ticket_id=ticket.pk, change=change)
+    services.ticket_propose_change(actor=world.lead, ticket_id=ticket.pk, change=change)
     services.proposal_decide(actor=world.beta.specialist, ticket_id=ticket.pk, accept=True)
     assert Ticket.objects.get(pk=ticket.pk).line == external
     history = kinds(ticket)
@@ -64,13 +66,20 @@ def test_line_4_is_reached_only_with_the_customers_consent(world: World) -> None
     # Alpha's contract includes three lines: not even a proposal.
     alpha = world.ticket(world.alpha)
     with pytest.raises(Conflict):
-        services.ticket_propose_change(actor=world.agent1, ticket_id=alpha.pk, change=change)
+        services.ticket_propose_change(actor=world.lead, ticket_id=alpha.pk, change=change)
+    # Accepted after the ticket was cancelled, a proposal changes nothing.
+    later = world.ticket(world.beta)
+    services.ticket_propose_change(actor=world.lead, ticket_id=later.pk, change=change)
+    services.ticket_cancel(actor=world.beta.user, ticket_id=later.pk, reason="Not needed")
+    with pytest.raises(Conflict):
+        services.proposal_decide(actor=world.beta.specialist, ticket_id=later.pk, accept=True)
+    assert Ticket.objects.get(pk=later.pk).line == world.lines[1]
 
 
 def on_line_4(world: World) -> Ticket:
     ticket = world.ticket(world.beta)
     change = services.ChangeRequest(reason="Vendor", line_id=world.lines[4].pk)
-    services.ticket_propose_change(actor=world.agent1, ticket_id=ticket.pk, change=change)
+    services.ticket_propose_change(actor=world.lead, ticket_id=ticket.pk, change=change)
     services.proposal_decide(actor=world.beta.specialist, ticket_id=ticket.pk, accept=True)
     return ticket
 
@@ -252,7 +261,7 @@ def test_the_ticket_page_carries_every_escalation_step(world: World) -> None:
         'data-action="attention_clear"' not in agent.get(f"/tickets/{ticket.pk}/").content.decode()
     )
     assert act(lead, ticket, "attention_clear", note="I call them").attention_at is None
-    act(agent, ticket, "propose_external", line=world.lines[4].pk, reason="Their driver")
+    act(lead, ticket, "propose_external", line=world.lines[4].pk, reason="Their driver")
     act(signed_in(world.beta.specialist), ticket, "accept", comment="")
     assert ticket.line == world.lines[4]
     act(lead, ticket, "external_case", vendor="DB Corp", reference="DBC-1", note="Logs sent")
@@ -274,5 +283,32 @@ def test_the_ticket_page_carries_every_escalation_step(world: World) -> None:
     other = world.ticket(world.beta)
     act(agent, other, "escalate", line=world.lines[2].pk, reason="Deeper", assignee=world.agent2.pk)
     assert other.assignee == world.agent2
-    customer_page = signed_in(world.beta.user).get(f"/tickets/{ticket.pk}/").content.decode()
+    customer = signed_in(world.beta.user)
+    customer_page = customer.get(f"/tickets/{ticket.pk}/").content.decode()
     assert "data-external-case" not in customer_page
+    assert "Raised to the lead" not in customer_page
+    refused = customer.post(f"/tickets/{ticket.pk}/external_case/", {"external_case-note": "x"})
+    assert refused.status_code == 302  # a message, not a 500
+    events = client_for(world.beta.user).get(f"/api/v1/tickets/{ticket.pk}/events").json()
+    kinds_seen = {event["kind"] for event in events}
+    assert not kinds_seen & {"attention_raised", "external_case_opened", "external_case_updated"}
+
+
+def test_an_sla_escalation_never_reaches_the_external_vendor(sla_world: World) -> None:
+    world = sla_world
+    registered = dt.datetime(2026, 11, 2, 8, tzinfo=dt.UTC)
+    with time_machine.travel(registered, tick=False):
+        ticket = world.ticket(world.beta, title="Down", **classified(world, world.beta, "1"))
+        services.ticket_escalate(
+            actor=world.lead, ticket_id=ticket.pk, line_id=world.lines[3].pk, reason="Defect"
+        )
+    with time_machine.travel(registered + dt.timedelta(hours=5), tick=False):
+        sla_sweep()  # the 24/7 policy escalates on breach: line 3 is as far as it goes
+    assert Ticket.objects.get(pk=ticket.pk).line == world.lines[3]
+
+
+def test_a_stopped_ticket_is_done_even_with_a_clock_not_started(sla_world: World) -> None:
+    world = sla_world
+    ticket = world.ticket(world.alpha, title="Crash", **classified(world, world.alpha, "C", 1))
+    services.ticket_resolve(actor=world.agent1, ticket_id=ticket.pk, resolution="Fixed")
+    assert Ticket.objects.get(pk=ticket.pk).sla_state == "done"  # never reproduced

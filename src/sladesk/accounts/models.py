@@ -175,9 +175,6 @@ class SupportLine(models.Model):
             ("round_robin", _("each member in turn")),
         ],
     )
-    last_assigned = models.ForeignKey(
-        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", editable=False
-    )
 
     class Meta:
         ordering = ["level"]

@@ -193,8 +193,15 @@ def contract_end(*, actor: User, contract: Contract, note: str = "") -> Contract
     return _contract_end(actor=actor, contract=contract, note=note)
 
 
-def _contract_end(*, actor: User | None, contract: Contract, note: str) -> Contract:
+def _contract_end(
+    *, actor: User | None, contract: Contract, note: str, term_over_on: dt.date | None = None
+) -> Contract:
+    """End a contract; with `term_over_on` (the daily job) only if, under the row lock, its
+    term is still over on that day: a renewal made meanwhile wins (Conflict)."""
+
     def apply(locked: Contract) -> list[str]:
+        if term_over_on is not None and locked.ends_on >= term_over_on:
+            raise Conflict(_("The contract was renewed meanwhile."))
         locked.status = ContractStatus.ENDED
         return ["status"]
 
@@ -302,7 +309,12 @@ def contracts_sweep(*, on: dt.date | None = None) -> int:
         status__in=[ContractStatus.ACTIVE, ContractStatus.SUSPENDED], ends_on__lt=day
     )
     for contract in over:
-        _contract_end(actor=None, contract=contract, note=_("Its term is over."))
+        try:
+            _contract_end(
+                actor=None, contract=contract, note=_("Its term is over."), term_over_on=day
+            )
+        except Conflict:
+            continue  # renewed or ended by someone else since it was read
     changed = 0
     with transaction.atomic():
         for organisation in Organisation.objects.filter(kind="customer"):

@@ -54,6 +54,8 @@ def _log_add(bucket: str, window: int, now: float) -> int:
     since = moment - dt.timedelta(seconds=window)
     with _bucket_locked(bucket):
         RateHit.objects.filter(bucket=bucket, at__lte=since).delete()
+        # Buckets nobody uses again (a one-off address) go too: no window is a day long.
+        RateHit.objects.filter(at__lte=moment - dt.timedelta(days=1)).delete()
         RateHit.objects.create(bucket=bucket, at=moment)
         return RateHit.objects.filter(bucket=bucket, at__gt=since).count()
 

@@ -69,6 +69,9 @@ def _state(sla: TicketSla, now: dt.datetime) -> str:
     """The worst of the clocks still owed: breached, at risk, on track, paused. A clock met
     (late or not) is no longer owed; a ticket is "done" only once it is resolved, closed or
     cancelled, never while its resolution is still owed (with or without a target)."""
+    status = sla.timeline.spans[-1].status if sla.timeline.spans else "new"
+    if status in STOP_STATUSES:
+        return TicketSlaState.DONE  # resolved, closed or cancelled: nothing is owed now
     owed = [c for c in sla.clocks if _is_open(c) or c.state == ClockState.PENDING]
     if any(c.state == ClockState.BREACHED for c in owed):
         return TicketSlaState.BREACHED
@@ -79,9 +82,6 @@ def _state(sla: TicketSla, now: dt.datetime) -> str:
         return TicketSlaState.OK
     if owed:
         return TicketSlaState.PAUSED
-    status = sla.timeline.spans[-1].status if sla.timeline.spans else "new"
-    if status in STOP_STATUSES:
-        return TicketSlaState.DONE
     return TicketSlaState.PAUSED if status in sla.policy.pause_statuses else TicketSlaState.OK
 
 
@@ -264,7 +264,10 @@ def _act(ticket: Ticket, event: SlaEvent, actions: list[str], note: str = "") ->
     if SlaAction.ESCALATE in actions and ticket.line is not None:
         limit = ticket.contract.included_lines if ticket.contract else 4
         above = (
-            SupportLine.objects.filter(level__gt=ticket.line.level, level__lte=limit)
+            # Never to an external vendor: line 4 only with the customer's consent.
+            SupportLine.objects.filter(
+                level__gt=ticket.line.level, level__lte=limit, is_external=False
+            )
             .order_by("level")
             .first()
         )

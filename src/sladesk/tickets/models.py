@@ -499,3 +499,18 @@ class ExternalCase(models.Model):
     @property
     def is_open(self) -> bool:
         return self.status not in (ExternalCaseStatus.FIXED, ExternalCaseStatus.CLOSED)
+
+
+class LineRotation(models.Model):
+    """Whom a line's round robin gave an escalated ticket last. Kept apart from the line,
+    whose table the configuration cache tracks: a pick must not void every process's cache."""
+
+    line = models.OneToOneField(
+        "accounts.SupportLine", on_delete=models.CASCADE, primary_key=True, related_name="+"
+    )
+    last_assigned = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+
+    def __str__(self) -> str:
+        return f"{self.line_id}: {self.last_assigned_id}"

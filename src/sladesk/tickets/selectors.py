@@ -12,9 +12,9 @@ from typing import Any
 from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
 from django.utils.translation import gettext as _
 
-from sladesk.accounts.choices import VENDOR_ROLES, Role
+from sladesk.accounts.choices import VENDOR_ROLES, BlockReason, Role
 from sladesk.accounts.models import Organisation, Service, SupportLine, User
-from sladesk.accounts.selectors import contract_covering
+from sladesk.accounts.selectors import contract_covering, organisation_block_reason
 from sladesk.core.errors import DomainError, NotFound, PermissionDenied
 from sladesk.tickets.choices import OPEN_STATUSES, CommentKind, EventKind, TicketStatus
 from sladesk.tickets.models import (
@@ -41,10 +41,13 @@ def ticket_visible_queryset(*, user: User) -> QuerySet[Ticket]:
     an end user those they requested or watch (within their organisation). What it reads
     of `user` is listed in `ticket_visibility_of`."""
     tickets = Ticket.objects.all()
-    if not user.is_active or user.is_blocked:
+    if not user.is_active or user.blocked_reason == BlockReason.DISABLED:
         return tickets.none()
     if user.is_vendor_staff:
         return tickets
+    # The contracts as they are now, as for signing in (not what the daily job last wrote).
+    if organisation_block_reason(organisation_id=user.organisation_id) != BlockReason.NONE:
+        return tickets.none()
     tickets = tickets.filter(organisation_id=user.organisation_id)
     if user.role == Role.SPECIALIST:
         return tickets
@@ -207,12 +210,23 @@ def attachment_list_visible(*, user: User, ticket: Ticket) -> QuerySet[Attachmen
     return attachments
 
 
+# The support team's own business: raising a ticket to a lead, the external vendor's case.
+VENDOR_ONLY_EVENTS = (
+    EventKind.ATTENTION_RAISED,
+    EventKind.ATTENTION_CLEARED,
+    EventKind.EXTERNAL_CASE_OPENED,
+    EventKind.EXTERNAL_CASE_UPDATED,
+)
+
+
 def event_list_visible(*, user: User, ticket: Ticket) -> QuerySet[TicketEvent]:
     """The ticket's history; customers do not see the events of internal notes."""
     events = TicketEvent.objects.filter(ticket=ticket).select_related("actor")
     if not user.is_vendor_staff:
-        events = events.exclude(kind=EventKind.COMMENTED, data__kind=CommentKind.INTERNAL).exclude(
-            kind=EventKind.ATTACHMENT_ADDED, data__internal=True
+        events = (
+            events.exclude(kind=EventKind.COMMENTED, data__kind=CommentKind.INTERNAL)
+            .exclude(kind=EventKind.ATTACHMENT_ADDED, data__internal=True)
+            .exclude(kind__in=VENDOR_ONLY_EVENTS)
         )
     return events
 

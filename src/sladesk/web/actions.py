@@ -108,7 +108,7 @@ def _propose_external_form(user: User, ticket: Ticket, data: Any) -> forms.Form:
 
 
 def _external_case_form(user: User, ticket: Ticket, data: Any) -> forms.Form:
-    cases = selectors.external_cases_of(user=user, ticket=ticket)
+    cases = selectors.external_cases_of(user=user, ticket=ticket) if user.is_vendor_staff else []
     return web_forms.ExternalCaseForm(
         data,
         cases=[(case.pk, str(case)) for case in cases if case.is_open],

@@ -25,6 +25,7 @@ from sladesk.notifications.models import Notification
 from sladesk.notifications.services import DeliveryRefused, delivery_kick, new_message_id
 from sladesk.tickets.choices import CommentKind, EventKind
 from sladesk.tickets.models import Comment, Ticket, TicketEvent
+from sladesk.tickets.selectors import VENDOR_ONLY_EVENTS
 from sladesk.webhooks.models import WebhookEvent, WebhookSubscription
 from sladesk.webhooks.signing import DELIVERY_HEADER, SIGNATURE_HEADER, sign
 from sladesk.webhooks.transport import WebhookRefused, post
@@ -61,6 +62,8 @@ def event_type_of(event: TicketEvent) -> str | None:
         )
     if event.kind == EventKind.ATTACHMENT_ADDED and event.data.get("internal"):
         return None
+    if event.kind in VENDOR_ONLY_EVENTS:
+        return None  # a subscription may be the customer's own
     return WebhookEvent.TICKET_UPDATED
 
 

@@ -23,7 +23,7 @@ from sladesk.tickets.models import (
 )
 from sladesk.tickets.services import history
 from sladesk.tickets.services.common import finish, lock_visible, require_open, require_vendor
-from sladesk.tickets.services.escalation import line_allowed, move_to_line
+from sladesk.tickets.services.escalation import is_lead, line_allowed, move_to_line
 
 
 def scheme_for(
@@ -162,7 +162,7 @@ def ticket_propose_change(*, actor: User, ticket_id: int, change: ChangeRequest)
             ticket_class=ticket_class,
             severity=severity,
             priority=change.priority,
-            line=_proposed_line(ticket, change.line_id),
+            line=_proposed_line(actor, ticket, change.line_id),
             reason=change.reason.strip(),
         )
         if not _changes_of(ticket, proposal):
@@ -216,8 +216,9 @@ def _proposed_classification(
     return ticket_class, severity
 
 
-def _proposed_line(ticket: Ticket, line_id: int | None) -> SupportLine | None:
-    """An external vendor's line the contract includes: the only line a customer decides."""
+def _proposed_line(actor: User, ticket: Ticket, line_id: int | None) -> SupportLine | None:
+    """An external vendor's line the contract includes: the only line a customer decides;
+    skipping a line to reach it needs a lead, as any escalation does."""
     if line_id is None:
         return None
     line = SupportLine.objects.filter(pk=line_id).first()
@@ -227,6 +228,9 @@ def _proposed_line(ticket: Ticket, line_id: int | None) -> SupportLine | None:
             field="line",
         )
     line_allowed(ticket, line)
+    current = ticket.line.level if ticket.line else 0
+    if line.level > current + 1 and not is_lead(actor, ticket):
+        raise PermissionDenied(_("Escalate to the next line; skipping a line needs a lead."))
     return line
 
 
@@ -273,6 +277,9 @@ def proposal_decide(
             "comment": proposal.decision_comment,
         }
         if accept:
+            require_open(ticket)  # a ticket closed meanwhile changes no more
+            if proposal.line is not None:
+                line_allowed(ticket, proposal.line)  # the contract may have changed since
             history.record(ticket, actor, EventKind.PROPOSAL_ACCEPTED, data=data)
             if "line_id" in changes and proposal.line is not None:
                 # The desk moves it, on the customer's consent (recorded just above).

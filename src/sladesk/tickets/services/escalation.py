@@ -18,7 +18,7 @@ from sladesk.core import clock
 from sladesk.core.errors import Conflict, DomainError, NotFound, PermissionDenied
 from sladesk.tickets import assignment, lifecycle
 from sladesk.tickets.choices import OPEN_STATUSES, CommentKind, EventKind, ExternalCaseStatus
-from sladesk.tickets.models import ExternalCase, Ticket
+from sladesk.tickets.models import ExternalCase, LineRotation, Ticket
 from sladesk.tickets.services import history
 from sladesk.tickets.services.common import (
     finish,
@@ -62,9 +62,13 @@ def _pick_assignee(line: SupportLine) -> int | None:
         )
         return assignment.least_loaded(members, loads)
     if line.assignment_rule == assignment.ROUND_ROBIN:
-        chosen = assignment.round_robin(members, line.last_assigned_id)
+        # Locked: two escalations at once give the ticket to two members, not one twice.
+        LineRotation.objects.get_or_create(line=line)
+        rotation = LineRotation.objects.select_for_update().get(line=line)
+        chosen = assignment.round_robin(members, rotation.last_assigned_id)
         if chosen is not None:
-            SupportLine.objects.filter(pk=line.pk).update(last_assigned_id=chosen)
+            rotation.last_assigned_id = chosen
+            rotation.save(update_fields=["last_assigned"])
         return chosen
     return None
 
@@ -334,9 +338,9 @@ def external_cases_remind(*, today: dt.date | None = None) -> int:
 
     day = today or clock.now().date()
     reminded = 0
-    due = ExternalCase.objects.filter(follow_up_on__lte=day).exclude(
-        status__in=(ExternalCaseStatus.FIXED, ExternalCaseStatus.CLOSED)
-    )
+    due = ExternalCase.objects.filter(
+        follow_up_on__lte=day, ticket__status__in=OPEN_STATUSES
+    ).exclude(status__in=(ExternalCaseStatus.FIXED, ExternalCaseStatus.CLOSED))
     for case_id in due.values_list("pk", flat=True):
         with transaction.atomic():
             case = (
