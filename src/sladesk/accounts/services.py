@@ -147,22 +147,27 @@ def contract_activate(
     )
 
 
+def _status_to(status: str) -> Callable[[Contract], list[str]]:
+    """A step's change that only sets the status."""
+
+    def apply(locked: Contract) -> list[str]:
+        locked.status = status
+        return ["status"]
+
+    return apply
+
+
 def contract_suspend(*, actor: User, contract: Contract, note: str = "") -> Contract:
     """Suspend an active contract (unpaid, in dispute): its customer accounts are refused
     from the next request until it is resumed."""
     require_administrator(actor)
-
-    def apply(locked: Contract) -> list[str]:
-        locked.status = ContractStatus.SUSPENDED
-        return ["status"]
-
     return _contract_step(
         actor=actor,
         contract=contract,
         kind=ContractEventKind.SUSPENDED,
         allowed=[ContractStatus.ACTIVE],
         refusal=_("Only an active contract can be suspended."),
-        apply=apply,
+        apply=_status_to(ContractStatus.SUSPENDED),
         note=note,
     )
 
@@ -170,18 +175,13 @@ def contract_suspend(*, actor: User, contract: Contract, note: str = "") -> Cont
 def contract_resume(*, actor: User, contract: Contract, note: str = "") -> Contract:
     """Resume a suspended contract: it covers again for what is left of its term."""
     require_administrator(actor)
-
-    def apply(locked: Contract) -> list[str]:
-        locked.status = ContractStatus.ACTIVE
-        return ["status"]
-
     return _contract_step(
         actor=actor,
         contract=contract,
         kind=ContractEventKind.RESUMED,
         allowed=[ContractStatus.SUSPENDED],
         refusal=_("Only a suspended contract can be resumed."),
-        apply=apply,
+        apply=_status_to(ContractStatus.ACTIVE),
         note=note,
     )
 

@@ -23,7 +23,7 @@ from sladesk.tickets.models import (
 )
 from sladesk.tickets.services import history
 from sladesk.tickets.services.common import finish, lock_visible, require_open, require_vendor
-from sladesk.tickets.services.escalation import is_lead, line_allowed, move_to_line
+from sladesk.tickets.services.escalation import line_allowed, move_to_line, require_no_skip
 
 
 def scheme_for(
@@ -228,9 +228,7 @@ def _proposed_line(actor: User, ticket: Ticket, line_id: int | None) -> SupportL
             field="line",
         )
     line_allowed(ticket, line)
-    current = ticket.line.level if ticket.line else 0
-    if line.level > current + 1 and not is_lead(actor, ticket):
-        raise PermissionDenied(_("Escalate to the next line; skipping a line needs a lead."))
+    require_no_skip(actor, ticket, line)
     return line
 
 

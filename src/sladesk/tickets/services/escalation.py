@@ -49,6 +49,13 @@ def line_allowed(ticket: Ticket, line: SupportLine) -> None:
         )
 
 
+def require_no_skip(actor: User, ticket: Ticket, line: SupportLine) -> None:
+    """PermissionDenied when moving to `line` skips a line and `actor` is no lead."""
+    current = ticket.line.level if ticket.line else 0
+    if line.level > current + 1 and not is_lead(actor, ticket):
+        raise PermissionDenied(_("Escalate to the next line; skipping a line needs a lead."))
+
+
 def _pick_assignee(line: SupportLine) -> int | None:
     """The member the line's rule gives the ticket to, or None (no rule, no member)."""
     members = list(line.members.filter(is_active=True).values_list("pk", flat=True))
@@ -147,9 +154,7 @@ def ticket_escalate(
                     "propose the escalation to the customer."
                 )
             )
-        current = ticket.line.level if ticket.line else 0
-        if line.level > current + 1 and not is_lead(actor, ticket):
-            raise PermissionDenied(_("Escalate to the next line; skipping a line needs a lead."))
+        require_no_skip(actor, ticket, line)
         move_to_line(ticket, actor, line, reason=reason, assignee_id=assignee_id)
         if external_reference.strip():
             history.change(ticket, actor, "external_reference", external_reference.strip())
