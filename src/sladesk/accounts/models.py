@@ -287,6 +287,15 @@ class Contract(models.Model):
     )
     # The `ends_on` the end warning went out for: a renewal moves `ends_on` and so re-arms it.
     end_warned_for = models.DateField(_("end announced for"), null=True, blank=True)
+    specialists_notified = models.CharField(
+        _("specialists hear of"),
+        max_length=10,
+        choices=[
+            ("all", _("every ticket of the organisation")),
+            ("own", _("only tickets they requested or watch")),
+        ],
+        default="all",
+    )
 
     class Meta:
         ordering = ["organisation__name", "-starts_on"]
