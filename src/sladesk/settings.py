@@ -168,6 +168,9 @@ SECURE_REFERRER_POLICY = "same-origin"
 
 SLADESK_API_RATE_PER_TOKEN = config.env_int("SLADESK_API_RATE_PER_TOKEN", 1200)
 SLADESK_API_RATE_PER_IP = config.env_int("SLADESK_API_RATE_PER_IP", 2400)
+# Chat targets (apprise URLs) on loopback or private networks: refused unless allowed (the
+# desk would otherwise post to services of its own network for anyone who adds a target).
+SLADESK_CHAT_ALLOW_PRIVATE = config.env_bool("SLADESK_CHAT_ALLOW_PRIVATE", default=False)
 
 _redis_url = os.environ.get("SLADESK_REDIS_URL", "").strip()
 SLADESK_REDIS_URL = _redis_url  # without it, sign-in limits are counted in the database

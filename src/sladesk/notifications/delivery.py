@@ -7,6 +7,7 @@ from collections.abc import Callable
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
 
+from sladesk.notifications.chat import deliver_chat
 from sladesk.notifications.choices import DeliveryChannel
 from sladesk.notifications.models import Notification
 from sladesk.notifications.rendering import header_safe
@@ -40,5 +41,6 @@ def deliver_email(notification: Notification) -> None:
 
 DELIVERERS: dict[str, Callable[[Notification], None]] = {
     DeliveryChannel.EMAIL: deliver_email,
+    DeliveryChannel.CHAT: deliver_chat,
     DeliveryChannel.WEBHOOK: deliver_webhook,
 }

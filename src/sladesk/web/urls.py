@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from sladesk.web import account, problems, views
+from sladesk.web import account, notification_settings, problems, views
 from sladesk.web.actions import ACTIONS, action_view
 
 app_name = "web"
@@ -26,6 +26,16 @@ urlpatterns = [
     path("account/", account.preferences, name="account"),
     path("account/tokens/", account.token_create, name="token_create"),
     path("account/tokens/revoke/", account.token_revoke, name="token_revoke"),
+    path(
+        "account/notifications/",
+        notification_settings.notification_settings,
+        name="notification_settings",
+    ),
+    path(
+        "account/notifications/chat/",
+        notification_settings.notification_chat,
+        name="notification_chat",
+    ),
     path("contract/", account.contract, name="contract"),
     path("tickets/", views.ticket_list, name="ticket_list"),
     path("tickets/bulk/", views.ticket_bulk, name="ticket_bulk"),
