@@ -285,3 +285,32 @@ def test_the_admin_refuses_a_loopback_chat_target(world: World, receiver: Receiv
     assert response.status_code == 200
     assert "loopback, private or reserved" in response.content.decode()
     assert not ChatTarget.objects.exists()
+
+
+def test_a_lead_adds_a_chat_target_for_their_line_on_the_page(world: World) -> None:
+    world.lines[2].lead = world.lead
+    world.lines[2].save()
+    client = signed_in(world.lead)
+    page = client.get(reverse("web:notification_settings")).content.decode()
+    assert 'name="line"' in page
+    assert "Line 2" in page
+    assert "Line 1" not in page  # not theirs
+
+    response = client.post(
+        reverse("web:notification_chat"),
+        {
+            "action": "add",
+            "url": "tgram://123456789:AAbbCCddEEff/98765",
+            "label": "Line 2 chat",
+            "line": world.lines[2].pk,
+        },
+    )
+    assert response.status_code == 302
+    [target] = ChatTarget.objects.all()
+    assert (target.user, target.line) == (None, world.lines[2])
+    refused = client.post(
+        reverse("web:notification_chat"),
+        {"action": "add", "url": "tgram://123456789:AAbbCCddEEff/1", "line": world.lines[1].pk},
+    )
+    assert refused.status_code == 200
+    assert ChatTarget.objects.count() == 1

@@ -121,6 +121,9 @@ def _plugin(url: str, *, allow_private: bool) -> apprise.NotifyBase:
         )
     # A redirect could lead anywhere, past the address check (a URL may ask for them).
     plugin.redirects = False
+    if hasattr(plugin, "discovery"):
+        # Matrix's server discovery follows a .well-known answer to whatever server it names.
+        plugin.discovery = False
     schemes = _schemes_of(plugin)
     if schemes & CLOUD_SCHEMES:
         return plugin
