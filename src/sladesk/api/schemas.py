@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from ninja import Schema
 from pydantic import (
@@ -14,6 +14,9 @@ from pydantic import (
     Field,
     StrictBool,
 )
+
+if TYPE_CHECKING:
+    from sladesk.tickets.models import Comment
 
 _NUMBER = re.compile(r"\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*")
 
@@ -119,6 +122,11 @@ class CommentOut(Schema):
     body: str
     author_id: int | None
     created_at: dt.datetime
+
+    @staticmethod
+    def resolve_body(comment: Comment) -> str:
+        # A desk note in the reader's language (the stored body is its English rendering).
+        return comment.text
 
 
 class CommentIn(StrictIn):

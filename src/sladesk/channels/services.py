@@ -36,6 +36,7 @@ from sladesk.core.errors import DomainError, PermissionDenied
 from sladesk.tickets import lifecycle
 from sladesk.tickets.choices import Channel, CommentKind
 from sladesk.tickets.models import Ticket
+from sladesk.tickets.notes import Note
 from sladesk.tickets.services.common import finish, transition
 from sladesk.tickets.services.conversation import Upload, add_comment, ticket_attach, ticket_comment
 from sladesk.tickets.services.registration import (
@@ -492,7 +493,8 @@ def _new_ticket(mail: InboundMail, message: InboundMessage, user: User | None, s
         if actor is not None:
             ticket_attach(actor=actor, ticket_id=ticket.pk, uploads=uploads)
         else:
-            add_comment(ticket, None, CommentKind.SYSTEM, _("Attachments of the e-mail"), uploads)
+            attachments = Note("email_attachments")
+            add_comment(ticket, None, CommentKind.SYSTEM, uploads=uploads, note=attachments)
     mail.ticket = ticket
     mail.created_ticket = True
     mail.status = InboundStatus.PROCESSED

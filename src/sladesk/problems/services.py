@@ -20,6 +20,7 @@ from sladesk.problems.models import Problem, ProblemEvent, ProblemLink
 from sladesk.tickets import lifecycle as ticket_lifecycle
 from sladesk.tickets.choices import CommentKind, EventKind
 from sladesk.tickets.models import Ticket
+from sladesk.tickets.notes import Note
 from sladesk.tickets.numbering import next_number_value
 from sladesk.tickets.services import history
 from sladesk.tickets.services.common import finish, lock_visible, require_vendor
@@ -149,13 +150,13 @@ def problem_update(*, actor: User, problem_id: int, changes: dict[str, Any]) -> 
     return problem
 
 
-def _tell(ticket: Ticket, note: str) -> None:
+def _tell(ticket: Ticket, note: Note) -> None:
     """A public reply of the desk on a locked ticket: its people are told (mail, webhooks),
     and, being nobody's, it is no vendor response for the SLA."""
-    add_comment(ticket, None, CommentKind.PUBLIC, note)
+    add_comment(ticket, None, CommentKind.PUBLIC, note=note)
 
 
-def _tell_incidents(problem: Problem, note: str) -> None:
+def _tell_incidents(problem: Problem, note: Note) -> None:
     """Tell every open incident of the problem, locked in id order (as everywhere)."""
     ticket_ids = problem.links.values_list("ticket_id", flat=True)
     for ticket in (
@@ -167,19 +168,15 @@ def _tell_incidents(problem: Problem, note: str) -> None:
         finish(ticket, None)
 
 
-def _news(problem: Problem) -> str | None:
+def _news(problem: Problem) -> Note | None:
     """What the problem's incidents are told of it as it stands: its workaround while it is
     a known error, its fix once fixed; nothing otherwise."""
     if problem.status == lifecycle.Status.KNOWN_ERROR:
-        return _("A workaround is known (problem %(number)s): %(workaround)s") % {
-            "number": problem.number,
-            "workaround": problem.workaround,
-        }
+        return Note(
+            "workaround_known", {"number": problem.number, "workaround": problem.workaround}
+        )
     if problem.status == lifecycle.Status.FIXED:
-        return _("The cause is fixed (problem %(number)s): %(fix)s") % {
-            "number": problem.number,
-            "fix": problem.fix,
-        }
+        return Note("cause_fixed", {"number": problem.number, "fix": problem.fix})
     return None
 
 

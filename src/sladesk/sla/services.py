@@ -13,7 +13,7 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
-from django.utils.translation import gettext as _
+from django.utils import translation
 
 from sladesk.accounts.choices import Role
 from sladesk.accounts.models import SupportLine, User
@@ -25,6 +25,7 @@ from sladesk.sla.models import Calendar, SlaEvent, SlaPolicy, SlaTarget, default
 from sladesk.sla.selectors import CLOCK_EVENT_KINDS, TicketSla, ticket_sla
 from sladesk.tickets.choices import CommentKind, EventKind, Priority
 from sladesk.tickets.models import Ticket, TicketEvent
+from sladesk.tickets.notes import Note
 
 logger = logging.getLogger(__name__)
 
@@ -247,12 +248,16 @@ def _act(ticket: Ticket, event: SlaEvent, actions: list[str], note: str = "") ->
     notified = _recipients(ticket, actions)
     event.data = {"notify": [person.email for person in notified], "actions": actions}
     event.save(update_fields=["data"])
-    label = _("SLA %(kind)s: %(clock)s") % {
-        "kind": event.get_kind_display(),
-        "clock": event.get_clock_display(),
-    }
-    if event.threshold:
-        label += f" ({event.threshold} %)"
+    with translation.override(None):  # the labels' source texts, translated when read
+        sla_note = Note(
+            "sla_event",
+            {
+                "kind": event.get_kind_display(),
+                "clock": event.get_clock_display(),
+                "threshold": event.threshold,
+            },
+        )
+    label = sla_note.render()
     from sladesk.notifications.services import notifications_for_sla_event
     from sladesk.webhooks.services import webhooks_for_sla_event
 
@@ -286,12 +291,14 @@ def _act(ticket: Ticket, event: SlaEvent, actions: list[str], note: str = "") ->
             ):
                 history.change(ticket, None, "assignee_id", None, kind=EventKind.ASSIGNED)
     if note:
-        label += f": {_(note)}"  # shipped notes are marked for translation
+        # Shipped breach notes are marked for translation: the source text is stored.
+        sla_note = Note("sla_event", sla_note.params | {"breach_note": note})
+        label = sla_note.render()
     raised = (SlaAction.RAISE_ATTENTION in actions or bool(note)) and raise_attention(
-        ticket, None, label
+        ticket, None, label, reason_note=sla_note
     )
     if not raised:  # raising wrote its own note
-        add_comment(ticket, None, CommentKind.INTERNAL, label)
+        add_comment(ticket, None, CommentKind.INTERNAL, note=sla_note)
     ticket.save()
 
 

@@ -24,6 +24,7 @@ from sladesk.tickets.choices import (
     Responsibility,
     TicketStatus,
 )
+from sladesk.tickets.notes import note_render
 
 
 class ClassificationScheme(models.Model):
@@ -338,7 +339,13 @@ class Comment(models.Model):
         related_name="comments",
     )
     kind = models.CharField(_("kind"), max_length=10, choices=CommentKind.choices)
+    # A person's words, or for a desk note its English rendering (for search and for
+    # readers that know no kinds, such as webhooks).
     body = models.TextField(_("text"))
+    # A desk note's kind (`tickets.notes.NOTES`) and parameters, rendered when read; empty
+    # for a person's words and for notes written before kinds.
+    note = models.CharField(_("note"), max_length=40, blank=True)
+    note_params = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
 
     class Meta:
@@ -349,6 +356,14 @@ class Comment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.ticket_id}/{self.pk} ({self.kind})"
+
+    @property
+    def text(self) -> str:
+        """What the comment says in the active language: a desk note rendered from its kind
+        and parameters (the stored body if they no longer fit), else the body as written."""
+        if not self.note:
+            return self.body
+        return note_render(self.note, self.note_params, fallback=self.body)
 
 
 def attachment_path(instance: Attachment, filename: str) -> str:

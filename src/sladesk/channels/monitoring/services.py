@@ -42,6 +42,7 @@ from sladesk.core.errors import DomainError, NotFound, PermissionDenied
 from sladesk.tickets import lifecycle
 from sladesk.tickets.choices import Channel, CommentKind
 from sladesk.tickets.models import Ticket
+from sladesk.tickets.notes import Note
 from sladesk.tickets.services.common import finish, reopen
 from sladesk.tickets.services.conversation import add_comment
 from sladesk.tickets.services.registration import TicketRegistration, ticket_register_for_sender
@@ -278,11 +279,8 @@ def _process(source: AlertSource, row: InboundAlert) -> None:
     assert ticket is not None  # noqa: S101  # every other step has an incident
     if step == Step.REOPEN:
         reopen(ticket, None)
-    if step == Step.NOTE_RESOLVED:
-        note = _("The alert has resolved: %(title)s")
-    else:
-        note = _("The alert fires again: %(title)s")
-    add_comment(ticket, None, CommentKind.SYSTEM, note % {"title": row.title})
+    kind = "alert_resolved" if step == Step.NOTE_RESOLVED else "alert_fires_again"
+    add_comment(ticket, None, CommentKind.SYSTEM, note=Note(kind, {"title": row.title}))
     finish(ticket, None)
     row.ticket = ticket
     row.reason = f"{step} {ticket.number}"
@@ -322,8 +320,8 @@ def _open(source: AlertSource, row: InboundAlert) -> Ticket:
         if error.field not in ("service", "ticket_class"):
             raise
         ticket = register(data=replace(data, service_id=None, ticket_class_id=None))
-        note = _("The alert source's service or class was left out: %(reason)s") % {
-            "reason": error.message
-        }
-        add_comment(ticket, None, CommentKind.SYSTEM, note)
+        # The reason is a message of the desk: translated when read where it is still the
+        # source text (the intake speaks English unless SLADESK_LANGUAGE says otherwise).
+        note = Note("alert_scope_dropped", {"reason": error.message})
+        add_comment(ticket, None, CommentKind.SYSTEM, note=note)
         return ticket

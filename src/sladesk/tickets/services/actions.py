@@ -13,6 +13,7 @@ from sladesk.core.errors import Conflict, DomainError, NotFound, PermissionDenie
 from sladesk.tickets import lifecycle
 from sladesk.tickets.choices import CommentKind, EventKind, Responsibility
 from sladesk.tickets.models import Comment, Ticket
+from sladesk.tickets.notes import Note
 from sladesk.tickets.selectors import ticket_visible_queryset
 from sladesk.tickets.services import history
 from sladesk.tickets.services.common import (
@@ -65,7 +66,7 @@ def ticket_mark_reproduced(*, actor: User, ticket_id: int, note: str) -> Ticket:
         if ticket.reproduced_at is not None:
             raise Conflict(_("The ticket is marked reproduced already."))
         history.change(ticket, actor, "reproduced_at", clock.now(), kind=EventKind.REPRODUCED)
-        add_comment(ticket, actor, CommentKind.SYSTEM, _("Reproduced: %(note)s") % {"note": note})
+        add_comment(ticket, actor, CommentKind.SYSTEM, note=Note("reproduced", {"note": note}))
         finish(ticket, actor)
     return ticket
 
@@ -108,12 +109,7 @@ def ticket_resolve(*, actor: User, ticket_id: int, resolution: str) -> Ticket:
                 ticket,
                 actor,
                 CommentKind.SYSTEM,
-                _(
-                    "This request is in the customer's area of responsibility "
-                    "(%(class)s): the answer above is the vendor's advice, pointing to the "
-                    "solution or the documentation."
-                )
-                % {"class": ticket.ticket_class},
+                note=Note("customer_area", {"class": str(ticket.ticket_class)}),
             )
         if ticket.first_response_at is None:
             history.change(ticket, actor, "first_response_at", clock.now())
@@ -208,14 +204,10 @@ def ticket_auto_close(*, ticket_id: int, working_days: int) -> Ticket:
     ticket = Ticket.objects.select_for_update().get(pk=ticket_id)
     if ticket.status != lifecycle.Status.WAITING_FOR_CUSTOMER:
         raise Conflict(_("Only a ticket waiting for the customer closes automatically."))
-    notice = _(
-        "There was no answer for %(days)d working days, so the ticket is closed as solved. "
-        "Reply or register a new ticket if the problem remains."
-    ) % {"days": working_days}
     transition(ticket, None, lifecycle.Action.RESOLVE)
     history.change(ticket, None, "resolved_at", clock.now())
     transition(ticket, None, lifecycle.Action.CLOSE)
     history.change(ticket, None, "closed_at", clock.now(), kind=EventKind.AUTO_CLOSED)
-    add_comment(ticket, None, CommentKind.SYSTEM, notice)
+    add_comment(ticket, None, CommentKind.SYSTEM, note=Note("auto_closed", {"days": working_days}))
     finish(ticket, None)
     return ticket

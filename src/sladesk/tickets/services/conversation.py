@@ -11,6 +11,7 @@ import filetype
 from django.conf import settings
 from django.core.files.base import ContentFile, File
 from django.db import transaction
+from django.utils import translation
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
@@ -20,6 +21,7 @@ from sladesk.core.errors import Conflict, DomainError, PermissionDenied
 from sladesk.tickets import lifecycle
 from sladesk.tickets.choices import CommentKind, EventKind
 from sladesk.tickets.models import Attachment, Comment, Tag, Ticket
+from sladesk.tickets.notes import Note
 from sladesk.tickets.services import history
 from sladesk.tickets.services.common import finish, lock_visible, require_vendor, transition
 
@@ -109,12 +111,32 @@ def add_comment(
     ticket: Ticket,
     actor: User | None,
     kind: str,
-    body: str,
+    body: str = "",
     uploads: list[Upload] | None = None,
+    *,
+    note: Note | None = None,
 ) -> Comment:
-    """Write a comment and its files on a locked ticket; the caller handles the lifecycle."""
+    """Write a comment and its files on a locked ticket; the caller handles the lifecycle.
+
+    `body` is a person's words, stored as written; `note` is what the desk itself writes,
+    stored as its kind and parameters and rendered in each reader's language (the body
+    keeps its English rendering for search and for readers that know no kinds)."""
+    note_kind = ""
+    note_params: dict[str, object] = {}
+    if note is not None:
+        if body:
+            raise ValueError("a desk note is rendered from its kind, it takes no body")
+        note_kind, note_params = note.kind, note.stored_params()
+        with translation.override("en"):
+            body = note.render()
     comment = Comment.objects.create(
-        ticket=ticket, author=actor, kind=kind, body=body, created_at=clock.now()
+        ticket=ticket,
+        author=actor,
+        kind=kind,
+        body=body,
+        note=note_kind,
+        note_params=note_params,
+        created_at=clock.now(),
     )
     history.record(
         ticket, actor, EventKind.COMMENTED, data={"comment_id": comment.pk, "kind": kind}

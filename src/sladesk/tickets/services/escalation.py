@@ -19,6 +19,7 @@ from sladesk.core.errors import Conflict, DomainError, NotFound, PermissionDenie
 from sladesk.tickets import assignment, lifecycle
 from sladesk.tickets.choices import OPEN_STATUSES, CommentKind, EventKind, ExternalCaseStatus
 from sladesk.tickets.models import ExternalCase, LineRotation, Ticket
+from sladesk.tickets.notes import Note, source_text
 from sladesk.tickets.services import history
 from sladesk.tickets.services.common import (
     finish,
@@ -118,8 +119,7 @@ def move_to_line(
         ticket,
         actor,
         CommentKind.INTERNAL,
-        _("Escalated to line %(level)d (%(name)s): %(reason)s")
-        % {"level": line.level, "name": line.name, "reason": reason},
+        note=Note("escalated", {"level": line.level, "name": line.name, "reason": reason}),
     )
 
 
@@ -162,9 +162,12 @@ def ticket_escalate(
     return ticket
 
 
-def raise_attention(ticket: Ticket, actor: User | None, reason: str) -> bool:
+def raise_attention(
+    ticket: Ticket, actor: User | None, reason: str, *, reason_note: Note | None = None
+) -> bool:
     """Raise a locked open ticket to its lead (once until a lead clears it); the caller
-    saves. Whether it was raised now."""
+    saves. Whether it was raised now. `reason` is a person's words, or the desk's own text
+    (an SLA event) with `reason_note` its note, which the conversation renders per reader."""
     from sladesk.notifications.services import notifications_for_attention
 
     if ticket.attention_at is not None:
@@ -182,7 +185,7 @@ def raise_attention(ticket: Ticket, actor: User | None, reason: str) -> bool:
         ticket,
         actor,
         CommentKind.INTERNAL,
-        _("Raised to the lead: %(reason)s") % {"reason": reason},
+        note=Note("attention_raised", {"reason": reason_note or reason}),
     )
     notifications_for_attention(ticket=ticket, reason=reason)
     return True
@@ -221,7 +224,9 @@ def ticket_attention_clear(*, actor: User, ticket_id: int, note: str) -> Ticket:
             data={"reason": note},
         )
         ticket.attention_reason = ""
-        add_comment(ticket, actor, CommentKind.INTERNAL, _("Lead: %(note)s") % {"note": note})
+        add_comment(
+            ticket, actor, CommentKind.INTERNAL, note=Note("attention_cleared", {"note": note})
+        )
         finish(ticket, actor)
     return ticket
 
@@ -268,7 +273,7 @@ def ticket_external_case_open(
         )
         if case.reference:
             history.change(ticket, actor, "external_reference", case.reference)
-        add_comment(ticket, actor, CommentKind.INTERNAL, _external_note(case, note))
+        add_comment(ticket, actor, CommentKind.INTERNAL, note=_external_note(case, note))
         finish(ticket, actor)
     return case
 
@@ -278,12 +283,9 @@ def _check_status(status: str) -> None:
         raise DomainError(_("Unknown status of an external case."), field="status")
 
 
-def _external_note(case: ExternalCase, note: str) -> str:
-    return _("External case %(case)s (%(status)s): %(note)s") % {
-        "case": str(case),
-        "status": case.get_status_display(),
-        "note": note,
-    }
+def _external_note(case: ExternalCase, note: str) -> Note:
+    status = dict(ExternalCaseStatus.choices).get(case.status, case.status)
+    return Note("external_case", {"case": str(case), "status": source_text(status), "note": note})
 
 
 def ticket_external_case_update(
@@ -331,7 +333,7 @@ def ticket_external_case_update(
         )
         if case.reference and case.reference != ticket.external_reference:
             history.change(ticket, actor, "external_reference", case.reference)
-        add_comment(ticket, actor, CommentKind.INTERNAL, _external_note(case, note))
+        add_comment(ticket, actor, CommentKind.INTERNAL, note=_external_note(case, note))
         finish(ticket, actor)
     return case
 
@@ -358,11 +360,12 @@ def external_cases_remind(*, today: dt.date | None = None) -> int:
                 continue  # taken by another worker, or reminded of this date already
             case.reminded_on = case.follow_up_on
             case.save(update_fields=["reminded_on"])
-            reason = _("Follow up with %(vendor)s on case %(reference)s today.") % {
-                "vendor": case.vendor,
-                "reference": case.reference or "—",
-            }
-            add_comment(case.ticket, None, CommentKind.INTERNAL, reason)
+            follow_up = Note(
+                "external_follow_up",
+                {"vendor": case.vendor, "reference": case.reference or "—"},
+            )
+            reason = follow_up.render()
+            add_comment(case.ticket, None, CommentKind.INTERNAL, note=follow_up)
             notifications_for_attention(
                 ticket=case.ticket, reason=reason, key=f"external-follow-up:{case.pk}:{day}"
             )
