@@ -58,7 +58,7 @@ def _render(notification: Notification) -> tuple[str, str]:
         elif ticket.status == lifecycle.Status.RESOLVED:
             headline = _("Resolved")
             lines = [_("The request is resolved. Reply to this message if the problem remains.")]
-        quote = notification.comment.body if notification.comment else ""
+        quote = notification.comment.text if notification.comment else ""
     elif notification.kind == NotificationKind.STATUS and ticket is not None:
         headline = _("Status changed")
         status = str(notification.data.get("status") or ticket.status)
