@@ -29,6 +29,7 @@ from sladesk.accounts.services import (
 )
 from sladesk.core.errors import Conflict, DomainError, PermissionDenied
 from sladesk.notifications.models import Notification
+from sladesk.notifications.rendering import render
 from tests.conftest import World, signed_in
 from tests.factories import PASSWORD
 
@@ -451,7 +452,9 @@ def test_a_draft_is_activated_from_the_admin(world: World, clock: time_machine.C
 
 def warnings() -> list[tuple[str, str]]:
     return sorted(
-        Notification.objects.filter(kind="contract_warning").values_list("recipient", "event_key")
+        Notification.objects.filter(kind="contract_warning", channel="email").values_list(
+            "recipient", "event_key"
+        )
     )
 
 
@@ -473,9 +476,9 @@ def test_the_end_is_announced_once_per_term_to_the_right_people(
         ("specialist@alpha.example", key),
         ("specialist@beta.example", beta_key),
     ]
-    mail = Notification.objects.get(recipient="lead@vendor.example")
-    assert contract.number in mail.subject
-    assert "2027-03-31" in mail.body
+    subject, body = render(Notification.objects.get(recipient="lead@vendor.example"))
+    assert contract.number in subject
+    assert "2027-03-31" in body
     for day in range(29, -1, -1):  # every later run in the same term: nothing more
         contracts_sweep(on=ENDS_ON - dt.timedelta(days=day))
     assert len(warnings()) == 3

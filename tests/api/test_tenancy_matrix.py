@@ -28,12 +28,14 @@ MISSING = dict.fromkeys(
         "source_id",
         "problem_id",
         "case_id",
+        "notification_id",
     ],
     999_999,
 )
 
 # (method, path) -> JSON body, or "upload" for multipart; None for no body.
 PAYLOADS: dict[tuple[str, str], Any] = {
+    ("post", "/api/v1/notifications/{notification_id}/read"): None,
     ("get", "/api/v1/tickets/{ticket_id}"): None,
     ("patch", "/api/v1/tickets/{ticket_id}"): {"title": "mine now"},
     ("post", "/api/v1/tickets/{ticket_id}/assign"): {"assignee_id": None},

@@ -45,7 +45,9 @@ def test_a_customers_mail_becomes_a_ticket_with_its_attachments_and_an_acknowled
     assert ticket.title == "The invoice page is blank"
     assert "invoice page shows nothing" in ticket.description
     assert [item.filename for item in ticket.attachments.all()] == ["screen shot.png"]
-    acknowledgement = Notification.objects.get(ticket=ticket)
+    acknowledgement = Notification.objects.get(
+        ticket=ticket, channel="email", recipient="user@alpha.example"
+    )
     assert acknowledgement.kind == NotificationKind.ACKNOWLEDGEMENT
     assert acknowledgement.recipient == "user@alpha.example"
 
@@ -92,7 +94,7 @@ def test_the_requesters_reply_with_the_number_is_a_comment_and_resumes_the_ticke
 
 def test_a_reply_to_our_notification_threads_by_in_reply_to(world: World) -> None:
     ticket = world.ticket(world.alpha)
-    ours = Notification.objects.get(ticket=ticket)
+    ours = Notification.objects.get(ticket=ticket, channel="email", user=world.alpha.user)
     mail = intake(
         build_mail(
             sender="specialist@alpha.example",
@@ -124,7 +126,7 @@ def test_a_non_participant_replying_with_a_ticket_number_is_quarantined_unverifi
 
 def test_a_forged_in_reply_to_from_a_stranger_never_appends(world: World) -> None:
     ticket = world.ticket(world.alpha)
-    ours = Notification.objects.get(ticket=ticket)
+    ours = Notification.objects.get(ticket=ticket, channel="email", user=world.alpha.user)
     mail = intake(
         build_mail(
             sender="mallory@evil.example",
@@ -274,7 +276,7 @@ def test_mail_from_the_desks_own_address_is_ignored(world: World, settings: Lazy
 
 def test_a_bounce_is_recorded_on_the_notification_it_answers(world: World) -> None:
     ticket = world.ticket(world.alpha)
-    ours = Notification.objects.get(ticket=ticket)
+    ours = Notification.objects.get(ticket=ticket, channel="email", user=world.alpha.user)
     bounce = (
         "From: MAILER-DAEMON@alpha.example\r\nTo: support@vendor.example\r\n"
         "Subject: Undelivered Mail Returned to Sender\r\nMessage-ID: <bounce1@alpha.example>\r\n"

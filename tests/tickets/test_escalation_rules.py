@@ -102,7 +102,7 @@ def test_an_external_case_is_tracked_and_followed_up(world: World) -> None:
     assert services.external_cases_remind(today=dt.date(2026, 12, 9)) == 0
     assert services.external_cases_remind(today=dt.date(2026, 12, 10)) == 1
     assert services.external_cases_remind(today=dt.date(2026, 12, 11)) == 0  # once a date
-    reminders = Notification.objects.filter(ticket=ticket, kind="attention")
+    reminders = Notification.objects.filter(ticket=ticket, kind="attention", channel="email")
     assert list(reminders.values_list("recipient", flat=True)) == [world.lead.email]
     services.ticket_external_case_update(
         actor=world.lead,

@@ -11,6 +11,7 @@ import sladesk
 from sladesk.api import (
     administration,
     monitoring,
+    notifications,
     problem_management,
     problems,
     sla,
@@ -47,3 +48,4 @@ api.add_router("/", administration.router)
 api.add_router("/", webhooks.router)
 api.add_router("/", monitoring.router)
 api.add_router("/", problem_management.router)
+api.add_router("/", notifications.router)

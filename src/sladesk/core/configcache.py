@@ -43,6 +43,7 @@ TRACKED: dict[str, tuple[str, ...]] = {
     "accounts.Organisation": (),
     "accounts.Contract": (),
     "accounts.SupportLine": (),
+    "accounts.SupportLine_members": (),
     "accounts.User": ("last_login",),
     "accounts.ApiToken": ("last_used_at",),
     "tickets.ClassificationScheme": (),
@@ -50,6 +51,10 @@ TRACKED: dict[str, tuple[str, ...]] = {
     "sla.SlaPolicy": (),
     "sla.SlaTarget": (),
     "webhooks.WebhookSubscription": (),
+    "channels.Mailbox": ("last_polled_at", "last_error"),
+    "notifications.ChatTarget": (),
+    "notifications.NotificationPreference": (),
+    "notifications.NotificationDefault": (),
 }
 GENERATION_TABLE = "core_configgeneration"
 SEQUENCE = "core_configgeneration_seq"

@@ -22,7 +22,8 @@ class NotificationKind(models.TextChoices):
 
     ACKNOWLEDGEMENT = "acknowledgement", _("Ticket registered")
     REPLY = "reply", _("Public reply")
-    INFO_REQUESTED = "info_requested", _("Information requested")
+    NOTE = "note", _("Internal note")
+    INFO_REQUESTED = "info_requested", _("Information needed")
     INFO_PROVIDED = "info_provided", _("Information provided")
     CLASSIFIED = "classified", _("Classified")
     PROPOSAL = "proposal", _("Change proposed for your decision")

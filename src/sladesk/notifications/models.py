@@ -109,8 +109,12 @@ class NotificationPreference(models.Model):
     """A person's choice of when they hear of one kind on one channel (default: their role's
     `NotificationDefault`, else `rules.DEFAULT_MODE`)."""
 
+    # Indexed as the first column of the unique choice per kind and channel.
     user = models.ForeignKey(
-        "accounts.User", on_delete=models.CASCADE, related_name="notification_preferences"
+        "accounts.User",
+        on_delete=models.CASCADE,
+        related_name="notification_preferences",
+        db_index=False,
     )
     kind = models.CharField(_("kind"), max_length=30, choices=NotificationKind.choices)
     channel = models.CharField(_("channel"), max_length=20, choices=_CHANNEL_CHOICES)

@@ -1,6 +1,9 @@
 """Which notifications a ticket event calls for. The rows are written when the event is, in
 the same transaction: a connected post_save of `TicketEvent`, because every ticket service
-appends its events through `tickets.services.history` and the outbox must see all of them."""
+appends its events through `tickets.services.history` and the outbox must see all of them.
+
+The events of one action (one service call, on one loaded ticket) share one key, so that
+each person hears of the action once, in the words of the kind that says most."""
 
 from __future__ import annotations
 
@@ -8,23 +11,36 @@ from typing import Any
 
 from django.db.models.signals import post_save
 
-from sladesk.accounts.models import User
+from sladesk.notifications import rules
 from sladesk.notifications.choices import NotificationKind
-from sladesk.notifications.services import Recipient, notification_enqueue
+from sladesk.notifications.participants import participants
+from sladesk.notifications.services import notify
 from sladesk.tickets import lifecycle
 from sladesk.tickets.choices import CommentKind, EventKind
 from sladesk.tickets.models import Comment, Ticket, TicketEvent
 
-# Transitions that come with a public comment (whose notification says it all) or that the
-# recipient caused themselves.
-_QUIET_ACTIONS = frozenset(
-    {
-        lifecycle.Action.REQUEST_INFO.value,
-        lifecycle.Action.RESOLVE.value,
-        lifecycle.Action.CUSTOMER_REPLY.value,
-        lifecycle.Action.START.value,
-    }
-)
+_STATUS_KINDS = {
+    lifecycle.Action.REQUEST_INFO.value: NotificationKind.INFO_REQUESTED,
+    lifecycle.Action.CUSTOMER_REPLY.value: NotificationKind.INFO_PROVIDED,
+    lifecycle.Action.RESOLVE.value: NotificationKind.RESOLVED,
+    lifecycle.Action.REOPEN.value: NotificationKind.REOPENED,
+    # Taking a ticket into work says nothing the assignment did not say.
+    lifecycle.Action.START.value: None,
+}
+_EVENT_KINDS: dict[str, str] = {
+    EventKind.REGISTERED: NotificationKind.ACKNOWLEDGEMENT,
+    EventKind.CLASSIFIED: NotificationKind.CLASSIFIED,
+    EventKind.PROPOSAL_MADE: NotificationKind.PROPOSAL,
+    EventKind.PROPOSAL_ACCEPTED: NotificationKind.PROPOSAL_DECIDED,
+    EventKind.PROPOSAL_REJECTED: NotificationKind.PROPOSAL_DECIDED,
+    EventKind.ESCALATED: NotificationKind.ESCALATED,
+    EventKind.EXTERNAL_CASE_OPENED: NotificationKind.EXTERNAL_CASE,
+    EventKind.EXTERNAL_CASE_UPDATED: NotificationKind.EXTERNAL_CASE,
+    EventKind.REPRODUCED: NotificationKind.REPRODUCED,
+    EventKind.AUTO_CLOSED: NotificationKind.AUTO_CLOSED,
+    # Raising to the lead tells the lead and the supervisors itself
+    # (`notifications_for_attention`), with the reason.
+}
 
 
 def connect() -> None:
@@ -36,59 +52,86 @@ def _on_event(sender: type[TicketEvent], instance: TicketEvent, created: bool, *
         plan(instance)
 
 
-def _requester(ticket: Ticket) -> list[Recipient]:
-    if ticket.requester is not None and ticket.requester.is_active:
-        return [Recipient.of(ticket.requester)]
-    if "@" in ticket.contact and " " not in ticket.contact.strip():
-        from django.conf import settings
+def kind_of(event: TicketEvent) -> str | None:
+    """The notification kind `event` calls for, or None."""
+    if event.kind == EventKind.COMMENTED:
+        return {
+            CommentKind.PUBLIC: NotificationKind.REPLY,
+            CommentKind.INTERNAL: NotificationKind.NOTE,
+        }.get(event.data.get("kind", ""))
+    if event.kind == EventKind.STATUS_CHANGED:
+        return _STATUS_KINDS.get(event.data.get("action", ""), NotificationKind.STATUS)
+    if event.kind == EventKind.ASSIGNED:
+        return NotificationKind.ASSIGNED if event.after is not None else None
+    return _EVENT_KINDS.get(event.kind)
 
-        return [Recipient(address=ticket.contact.strip(), language=settings.LANGUAGE_CODE)]
-    return []
 
-
-def _participants(ticket: Ticket) -> list[User]:
-    people = [ticket.requester, ticket.assignee, *ticket.watchers.all()]
-    return [person for person in people if person is not None and person.is_active]
+def _action_key(ticket: Ticket, event: TicketEvent) -> str:
+    """One key for the events written on one loaded ticket (one service call): the first
+    event's id, remembered on the instance the services lock and save."""
+    first = getattr(ticket, "_notification_action", None)
+    if first is None:
+        first = event.pk
+        ticket._notification_action = first  # type: ignore[attr-defined]  # per-action marker
+    return f"ticket-action:{ticket.pk}:{first}"
 
 
 def plan(event: TicketEvent) -> None:
-    """Write the notifications `event` calls for (in the event's transaction)."""
+    """Write the notifications `event` calls for (in the event's transaction).
+
+    An assignment changes who the parties are (the line's members hear while nobody is
+    assigned): the action's news so far is told again to the parties as they are now."""
+    kind = kind_of(event)
     ticket = event.ticket
-    key = f"ticket-event:{event.pk}"
+    key = _action_key(ticket, event)
     if event.kind == EventKind.REGISTERED:
-        notification_enqueue(
-            kind=NotificationKind.ACKNOWLEDGEMENT,
-            event_key=key,
-            recipients=_requester(ticket),
-            ticket=ticket,
-        )
-    elif event.kind == EventKind.COMMENTED and event.data.get("kind") == CommentKind.PUBLIC:
+        ticket._notification_registering = True  # type: ignore[attr-defined]  # no watchers yet
+    best: tuple[str, TicketEvent] | None = getattr(ticket, "_notification_best", None)
+    if event.kind == EventKind.ASSIGNED and best is not None and best[0] != kind:
+        _tell(best[0], best[1], key)
+    if kind is None:
+        return
+    if best is None or rules.outranks(kind, best[0]):
+        ticket._notification_best = (kind, event)  # type: ignore[attr-defined]  # per action
+    _tell(kind, event, key)
+
+
+def _tell(kind: str, event: TicketEvent, key: str) -> None:
+    ticket = event.ticket
+    comment = None
+    data: dict[str, object] = {}
+    if event.kind == EventKind.COMMENTED:
         comment = Comment.objects.filter(pk=event.data.get("comment_id")).first()
         if comment is None:
             return
-        recipients = [
-            Recipient.of(person) for person in _participants(ticket) if person.pk != event.actor_id
-        ]
-        if ticket.requester is None:  # registered for a sender who has no account
-            recipients += _requester(ticket)
-        notification_enqueue(
-            kind=NotificationKind.REPLY,
-            event_key=key,
-            recipients=recipients,
-            ticket=ticket,
-            comment=comment,
-            automatic=False,
-        )
-    elif event.kind == EventKind.STATUS_CHANGED and event.data.get("action") not in _QUIET_ACTIONS:
-        recipients = [
-            recipient
-            for recipient in _requester(ticket)
-            if ticket.requester_id is None or ticket.requester_id != event.actor_id
-        ]
-        notification_enqueue(
-            kind=NotificationKind.STATUS,
-            event_key=key,
-            recipients=recipients,
-            ticket=ticket,
-            data={"status": event.after},
-        )
+    elif kind == NotificationKind.STATUS:
+        data["status"] = event.after
+    elif kind == NotificationKind.PROPOSAL_DECIDED:
+        data["accepted"] = event.kind == EventKind.PROPOSAL_ACCEPTED
+    elif kind == NotificationKind.EXTERNAL_CASE:
+        data["case"] = {k: v for k, v in event.data.items() if isinstance(v, str | int)}
+    parties = participants(ticket, rules.parties_for(kind))
+    actor = event.actor_id
+    # Nobody hears of their own action, except the requester of their own registration (the
+    # acknowledgement carries the number and the due time).
+    people = [
+        person
+        for person in parties.people
+        if person.pk != actor
+        or (kind == NotificationKind.ACKNOWLEDGEMENT and person.pk == ticket.requester_id)
+    ]
+    fresh = not getattr(ticket, "_notification_told", False)
+    ticket._notification_told = True  # type: ignore[attr-defined]  # rows with this key now
+    notify(
+        fresh=fresh,
+        kind=kind,
+        event_key=key,
+        people=people,
+        # A sender without an account who wrote by mail is not told of their own mail.
+        contacts=parties.contacts if actor is not None or kind != NotificationKind.REPLY else [],
+        line_targets=parties.line_targets,
+        ticket=ticket,
+        comment=comment,
+        data=data,
+        automatic=comment is None,
+    )

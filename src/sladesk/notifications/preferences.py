@@ -11,30 +11,18 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from sladesk.accounts.models import User
+from sladesk.notifications import rules
 from sladesk.notifications.choices import (
     PERSONAL_CHANNELS,
     DeliveryChannel,
     DeliveryMode,
     NotificationKind,
 )
-from sladesk.notifications.models import NotificationDefault, NotificationPreference
+from sladesk.notifications.directory import directory
+from sladesk.notifications.models import NotificationPreference
 
-# Kinds only the vendor's people ever receive (a customer's grid leaves them out). Until the
-# rules table exports its own set, the same list is kept here.
-VENDOR_ONLY_KINDS = frozenset(
-    {
-        NotificationKind.SLA_WARNING,
-        NotificationKind.SLA_BREACH,
-        NotificationKind.ATTENTION,
-        NotificationKind.EXTERNAL_CASE,
-        NotificationKind.ASSIGNED,
-        NotificationKind.INFO_PROVIDED,
-        NotificationKind.REOPENED,
-        NotificationKind.WEBHOOK,
-        NotificationKind.DIGEST,
-        NotificationKind.PASSWORD_RESET,
-    }
-)
+# Kinds only the vendor's people ever receive (a customer's grid leaves them out).
+VENDOR_ONLY_KINDS = rules.VENDOR_ONLY_KINDS
 # Kinds nobody chooses for: integrations' calls, the digest itself, a password reset.
 NOT_CHOSEN_KINDS = frozenset(
     {NotificationKind.WEBHOOK, NotificationKind.DIGEST, NotificationKind.PASSWORD_RESET}
@@ -108,22 +96,13 @@ def _effective(channel: str, mode: str | None) -> str:
 
 
 def _resolve(users: Sequence[User], kinds: Iterable[str]) -> dict[int, dict[str, dict[str, str]]]:
-    """user id -> kind -> channel -> mode; two queries whatever the numbers."""
+    """user id -> kind -> channel -> mode, from the cached directory (no query while the
+    choices are unchanged)."""
     kinds = list(kinds)
     if not users or not kinds:
         return {user.pk: {kind: {} for kind in kinds} for user in users}
-    own = {
-        (user_id, kind, channel): mode
-        for user_id, kind, channel, mode in NotificationPreference.objects.filter(
-            user_id__in=[user.pk for user in users], kind__in=kinds
-        ).values_list("user_id", "kind", "channel", "mode")
-    }
-    defaults = {
-        (role, kind, channel): mode
-        for role, kind, channel, mode in NotificationDefault.objects.filter(
-            role__in={user.role for user in users}, kind__in=kinds
-        ).values_list("role", "kind", "channel", "mode")
-    }
+    tables = directory()
+    own, defaults = tables.chosen, tables.defaults
     return {
         user.pk: {
             kind: {

@@ -15,8 +15,15 @@ from django.db.models import Q
 
 from sladesk.accounts.models import User
 from sladesk.core import clock
-from sladesk.notifications.choices import DeliveryChannel, NotificationKind, NotificationStatus
-from sladesk.notifications.models import Notification
+from sladesk.notifications import rules
+from sladesk.notifications.choices import (
+    DeliveryChannel,
+    DeliveryMode,
+    NotificationKind,
+    NotificationStatus,
+)
+from sladesk.notifications.models import ChatTarget, Notification
+from sladesk.tickets.choices import CommentKind
 from sladesk.tickets.models import Comment, Ticket
 
 if TYPE_CHECKING:
@@ -55,15 +62,11 @@ def new_message_id() -> str:
     return f"sladesk.{uuid.uuid4().hex}@{settings.SLADESK_MAIL_DOMAIN}"
 
 
-def own_addresses() -> set[str]:
+def own_addresses() -> frozenset[str]:
     """Addresses of the desk itself: mail to or from them never starts a conversation."""
-    from sladesk.channels.models import Mailbox
+    from sladesk.notifications.directory import directory
 
-    addresses = {settings.SLADESK_MAIL_FROM.lower()}
-    addresses.update(
-        address.lower() for address in Mailbox.objects.values_list("address", flat=True)
-    )
-    return {address for address in addresses if address}
+    return directory().own_addresses
 
 
 def _thread_headers(row: Notification) -> tuple[str, str]:
@@ -114,18 +117,11 @@ def notification_enqueue(
         return []  # most events of tickets without a requester: no query at all
     own = own_addresses()
     now = clock.now()
-    window_start = now - dt.timedelta(seconds=settings.SLADESK_MAIL_AUTO_REPLY_WINDOW)
     written = []
     for address, recipient in unique.items():
         if not address or address in own:
             continue
-        if (
-            kind in AUTO_REPLY_KINDS
-            and Notification.objects.filter(
-                recipient=address, kind__in=AUTO_REPLY_KINDS, created_at__gte=window_start
-            ).exists()
-        ):
-            logger.info("no %s to %s: one was sent within the window", kind, address)
+        if kind in AUTO_REPLY_KINDS and _answered_recently([address], now):
             continue
         try:
             with transaction.atomic():
@@ -149,6 +145,234 @@ def notification_enqueue(
             continue  # already planned for this event: at most once
     if written:
         transaction.on_commit(delivery_kick)
+    return written
+
+
+DESK, EMAIL, CHAT = DeliveryChannel.DESK, DeliveryChannel.EMAIL, DeliveryChannel.CHAT
+
+
+@dataclass
+class _Planned:
+    channel: str
+    recipient: str
+    language: str
+    user: User | None
+    mode: str
+    customer: bool
+
+
+def _digest_time(mode: str, person: User | None, now: dt.datetime) -> dt.datetime:
+    """When a held notification goes out: the next full hour, or 08:00 of the person's next
+    morning (in their zone)."""
+    if mode == DeliveryMode.HOURLY:
+        return now.replace(minute=0, second=0, microsecond=0) + dt.timedelta(hours=1)
+    import zoneinfo
+
+    try:
+        zone = zoneinfo.ZoneInfo(person.time_zone if person else settings.TIME_ZONE)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        zone = zoneinfo.ZoneInfo(settings.TIME_ZONE)
+    local = now.astimezone(zone)
+    morning = local.replace(hour=8, minute=0, second=0, microsecond=0)
+    if morning <= local:
+        morning = (local + dt.timedelta(days=1)).replace(hour=8, minute=0, second=0, microsecond=0)
+    return morning.astimezone(dt.UTC)
+
+
+def _planned_rows(
+    kind: str, people: list[User], chat_targets: Iterable[ChatTarget], contacts: Iterable[Recipient]
+) -> list[_Planned]:
+    """Every (channel, recipient) `kind` reaches, by each person's preferences: the desk
+    always, e-mail and their chat targets unless turned off; a line's chat targets and the
+    addresses of senders without an account at once."""
+    from sladesk.notifications.directory import directory
+    from sladesk.notifications.preferences import modes_for
+
+    modes = modes_for(users=people, kind=kind) if people else {}
+    wants_chat = [p.pk for p in people if modes[p.pk].get(DeliveryChannel.CHAT) != DeliveryMode.OFF]
+    of_user = directory().chat_of_user if wants_chat else {}
+    targets = {pk: of_user.get(pk, ()) for pk in wants_chat}
+    at_once = DeliveryMode.IMMEDIATE
+    planned: list[_Planned] = []
+    for person in people:
+        language = person.language or settings.LANGUAGE_CODE
+        email = modes[person.pk].get(DeliveryChannel.EMAIL, at_once)
+        chat = modes[person.pk].get(DeliveryChannel.CHAT, at_once)
+        customer = person.is_customer
+        planned.append(_Planned(DESK, f"desk:{person.pk}", language, person, at_once, customer))
+        if email != DeliveryMode.OFF:
+            planned.append(_Planned(EMAIL, person.email, language, person, email, customer))
+        planned.extend(
+            _Planned(CHAT, target.recipient, language, person, chat, customer)
+            for target in targets.get(person.pk, ())
+        )
+    language = settings.LANGUAGE_CODE
+    planned.extend(
+        _Planned(CHAT, t.recipient, language, None, at_once, False) for t in chat_targets
+    )
+    planned.extend(
+        _Planned(EMAIL, c.address.strip().lower(), c.language, None, at_once, True)
+        for c in contacts
+    )
+    return planned
+
+
+def notify(
+    *,
+    kind: str,
+    event_key: str,
+    people: Iterable[User],
+    ticket: Ticket | None = None,
+    comment: Comment | None = None,
+    data: dict[str, object] | None = None,
+    contacts: Iterable[Recipient] = (),
+    line_targets: Iterable[ChatTarget] = (),
+    automatic: bool = True,
+    fresh: bool = False,
+) -> list[Notification]:
+    """Tell `people` (and senders without an account, and a line's chat targets) of `kind`,
+    inside the caller's transaction, on every channel their preferences keep.
+
+    One `event_key` is one action: a second call with the same key writes no second row for
+    a recipient but keeps the kind that says most (`rules.PRECEDENCE`), so that a resolution
+    (a transition and a reply) is one notification. Customers never get a vendor-only kind
+    nor an internal comment. `fresh` says no row can have this key yet (the first event of
+    an action): nothing is looked up. Returns the rows written or changed."""
+    everyone = {person.pk: person for person in people if person.is_active}
+    if kind in rules.VENDOR_ONLY_KINDS:
+        everyone = {pk: person for pk, person in everyone.items() if not person.is_customer}
+        contacts = ()
+    planned = _planned_rows(kind, list(everyone.values()), line_targets, contacts)
+    if not planned:
+        return []
+    now = clock.now()
+    rows = [] if fresh else Notification.objects.filter(event_key=event_key)
+    existing = {(row.recipient, row.channel): row for row in rows}
+    mail = {plan.recipient for plan in planned if plan.channel == DeliveryChannel.EMAIL}
+    own = own_addresses() if mail else frozenset()
+    answered = _answered_recently(mail, now) if kind in AUTO_REPLY_KINDS else set()
+    written: list[Notification] = []
+    new: list[Notification] = []
+    for plan in planned:
+        shown = comment
+        if comment is not None and plan.customer and comment.kind != CommentKind.PUBLIC:
+            shown = None  # internal notes never reach customers
+        row = existing.get((plan.recipient, plan.channel))
+        if row is not None:
+            unsent = row.status in (NotificationStatus.PENDING, NotificationStatus.HELD)
+            if rules.outranks(kind, row.kind) and (unsent or row.channel == DeliveryChannel.DESK):
+                row.kind = kind
+                row.data = {**row.data, **(data or {})}
+                row.comment = shown or row.comment
+                row.save(update_fields=["kind", "data", "comment"])
+                written.append(row)
+            elif shown is not None and row.comment_id is None:
+                row.comment = shown
+                row.automatic = row.automatic and automatic
+                row.save(update_fields=["comment", "automatic"])
+            continue
+        if plan.channel == DeliveryChannel.EMAIL and (
+            plan.recipient in own or plan.recipient in answered
+        ):
+            continue
+        held = plan.mode in (DeliveryMode.HOURLY, DeliveryMode.DAILY)
+        desk = plan.channel == DeliveryChannel.DESK
+        new.append(
+            Notification(
+                channel=plan.channel,
+                kind=kind,
+                event_key=event_key,
+                recipient=plan.recipient,
+                user=plan.user,
+                language=plan.language,
+                ticket=ticket,
+                comment=shown,
+                automatic=automatic,
+                message_id=new_message_id(),
+                data=data or {},
+                created_at=now,
+                next_attempt_at=_digest_time(plan.mode, plan.user, now) if held else now,
+                status=(
+                    NotificationStatus.SENT
+                    if desk
+                    else NotificationStatus.HELD
+                    if held
+                    else NotificationStatus.PENDING
+                ),
+                sent_at=now if desk else None,
+            )
+        )
+    if new:
+        # The ticket's lock (or the caller's unique event) keeps keys apart; a clash all the
+        # same must not undo the change that caused the notification.
+        Notification.objects.bulk_create(new, ignore_conflicts=True)
+        written.extend(new)
+        if any(row.status == NotificationStatus.PENDING for row in new):
+            transaction.on_commit(delivery_kick)
+    return written
+
+
+def _answered_recently(addresses: Iterable[str], now: dt.datetime) -> set[str]:
+    """Those of `addresses` that had an automatic answer within the loop-protection window."""
+    wanted = set(addresses)
+    if not wanted:
+        return set()
+    window_start = now - dt.timedelta(seconds=settings.SLADESK_MAIL_AUTO_REPLY_WINDOW)
+    recent = set(
+        Notification.objects.filter(
+            recipient__in=wanted, kind__in=AUTO_REPLY_KINDS, created_at__gte=window_start
+        ).values_list("recipient", flat=True)
+    )
+    for address in recent:
+        logger.info("no automatic answer to %s: one was sent within the window", address)
+    return recent
+
+
+def notifications_digest_due(*, now: dt.datetime | None = None, limit: int = 500) -> int:
+    """Gather the held notifications whose digest time has come into one digest per
+    recipient and channel; returns how many digests were written.
+
+    The items are locked while they are carried (other workers skip them) and marked sent in
+    the digest's transaction; the digest's key names its first item, so no item is carried
+    twice and no digest is written twice."""
+    moment = now or clock.now()
+    due = (
+        Notification.objects.filter(status=NotificationStatus.HELD, next_attempt_at__lte=moment)
+        .values_list("recipient", "channel")
+        .distinct()[:limit]
+    )
+    written = 0
+    for recipient, channel in list(due):
+        with transaction.atomic():
+            items = list(
+                Notification.objects.select_for_update(skip_locked=True)
+                .filter(
+                    status=NotificationStatus.HELD,
+                    recipient=recipient,
+                    channel=channel,
+                    next_attempt_at__lte=moment,
+                )
+                .order_by("created_at", "id")
+            )
+            if not items:
+                continue
+            first = items[0]
+            digest = Notification.objects.create(
+                channel=channel,
+                kind=NotificationKind.DIGEST,
+                event_key=f"digest:{first.pk}",
+                recipient=recipient,
+                user=first.user,
+                language=first.language,
+                message_id=new_message_id(),
+                data={"items": [item.pk for item in items]},
+                created_at=moment,
+                next_attempt_at=moment,
+            )
+            Notification.objects.filter(pk__in=[item.pk for item in items]).update(
+                status=NotificationStatus.SENT, digest=digest, sent_at=moment
+            )
+            written += 1
     return written
 
 
@@ -197,6 +421,7 @@ def notifications_deliver_due(*, limit: int = 100) -> int:
     from sladesk.notifications.delivery import DELIVERERS
     from sladesk.notifications.rendering import render
 
+    notifications_digest_due()
     sent = 0
     for _ in range(limit):
         now = clock.now()
@@ -205,7 +430,7 @@ def notifications_deliver_due(*, limit: int = 100) -> int:
             break
         try:
             # E-mail is rendered once, from the state after the change committed.
-            if row.channel == DeliveryChannel.EMAIL and not row.subject:
+            if row.channel != DeliveryChannel.WEBHOOK and not row.subject:
                 row.subject, row.body = render(row)
                 row.in_reply_to, row.references = _thread_headers(row)
             DELIVERERS[row.channel](row)
@@ -263,8 +488,10 @@ def notification_record_bounce(*, message_ids: Iterable[str], reason: str) -> in
 def notifications_for_sla_event(
     *, ticket: Ticket, event: SlaEvent, recipients: Iterable[User], label: str
 ) -> list[Notification]:
-    """Tell the vendor-side people an SLA policy names about a warning or a breach; called by
-    the SLA sweep inside the transaction that records the `SlaEvent` (so once per event)."""
+    """Tell the vendor side of a warning or a breach: the people the SLA policy names and the
+    ticket's parties of `rules.RULES`; called by the SLA sweep inside the transaction that
+    records the `SlaEvent` (so once per event)."""
+    from sladesk.notifications.participants import participants
     from sladesk.sla.choices import SlaEventKind
 
     kind = (
@@ -272,10 +499,12 @@ def notifications_for_sla_event(
         if event.kind == SlaEventKind.BREACH
         else NotificationKind.SLA_WARNING
     )
-    return notification_enqueue(
+    parties = participants(ticket, rules.parties_for(kind))
+    return notify(
         kind=kind,
         event_key=f"sla-event:{event.pk}",
-        recipients=[Recipient.of(person) for person in recipients],
+        people=[*recipients, *parties.people],
+        line_targets=parties.line_targets,
         ticket=ticket,
         data={"label": label},
     )
@@ -286,47 +515,18 @@ def notifications_for_contract_end(
 ) -> list[Notification]:
     """Tell the account manager and the customer's specialists that `contract` ends soon;
     called by the daily contract job inside the transaction that marks the warning sent.
-    Once per term: the event key names the end date, so a renewal warns afresh. The mail is
-    written here, in each recipient's language (the ticket renderer knows no contracts)."""
-    from django.template.loader import render_to_string
-    from django.utils import translation
-    from django.utils.translation import gettext
-
-    from sladesk.notifications.rendering import header_safe
-
-    people = list(recipients)
-    written = notification_enqueue(
+    Once per term: the event key names the end date, so a renewal warns afresh."""
+    return notify(
         kind=NotificationKind.CONTRACT_WARNING,
         event_key=f"contract-end:{contract.pk}:{contract.ends_on.isoformat()}",
-        recipients=[Recipient.of(person) for person in people],
-        data={"contract_id": contract.pk, "ends_on": contract.ends_on.isoformat()},
+        people=recipients,
+        data={
+            "contract_id": contract.pk,
+            "number": contract.number,
+            "organisation": contract.organisation.name,
+            "ends_on": contract.ends_on.isoformat(),
+        },
     )
-    values = {
-        "number": contract.number,
-        "organisation": contract.organisation.name,
-        "ends_on": contract.ends_on.isoformat(),
-        "zone": settings.TIME_ZONE,
-    }
-    for row in written:
-        language = row.language if row.language in dict(settings.LANGUAGES) else "en"
-        with translation.override(language):
-            headline = gettext("Support contract %(number)s ends on %(ends_on)s") % values
-            lines = [
-                gettext("The support contract %(number)s of %(organisation)s ends on %(ends_on)s.")
-                % values,
-                gettext(
-                    "Unless it is renewed, the customer's accounts are refused from the end of "
-                    "that day (%(zone)s time)."
-                )
-                % values,
-            ]
-            row.subject = header_safe(headline)
-            row.body = render_to_string(
-                "notifications/email/message.txt",
-                {"headline": headline, "lines": lines, "quote": "", "number": "", "title": ""},
-            )
-        row.save(update_fields=["subject", "body"])
-    return written
 
 
 def notifications_for_attention(
@@ -343,10 +543,45 @@ def notifications_for_attention(
         people = list(User.objects.filter(role=Role.SUPERVISOR, is_active=True))
     if (not people or not key) and ticket.line is not None and ticket.line.lead is not None:
         people.append(ticket.line.lead)
-    return notification_enqueue(
+    return notify(
         kind=NotificationKind.ATTENTION,
         event_key=key or f"attention:{ticket.pk}:{ticket.attention_at}",
-        recipients=[Recipient.of(person) for person in {p.pk: p for p in people}.values()],
+        people=people,
         ticket=ticket,
         data={"reason": reason},
+    )
+
+
+def notification_mark_read(*, actor: User, notification_id: int) -> Notification:
+    """Mark one of `actor`'s own notifications read (another's is NotFound)."""
+    from django.utils.translation import gettext as _
+
+    from sladesk.core.errors import NotFound
+    from sladesk.notifications.selectors import notifications_of
+
+    row = notifications_of(user=actor).filter(pk=notification_id).first()
+    if row is None:
+        raise NotFound(_("No such notification."))
+    if row.read_at is None:
+        row.read_at = clock.now()
+        row.save(update_fields=["read_at"])
+    return row
+
+
+def notifications_mark_all_read(*, actor: User) -> int:
+    """Mark all of `actor`'s unread notifications read; returns how many."""
+    from sladesk.notifications.selectors import notifications_of
+
+    return notifications_of(user=actor, unread_only=True).order_by().update(read_at=clock.now())
+
+
+def notifications_read_for_ticket(*, actor: User, ticket_id: int) -> int:
+    """Opening a ticket reads `actor`'s notices about it (one UPDATE, none when all read)."""
+    from sladesk.notifications.selectors import notifications_of
+
+    return (
+        notifications_of(user=actor, unread_only=True)
+        .filter(ticket_id=ticket_id)
+        .order_by()
+        .update(read_at=clock.now())
     )

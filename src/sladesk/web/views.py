@@ -20,6 +20,7 @@ from django.views.decorators.http import require_POST
 from sladesk.accounts import selectors as account_selectors
 from sladesk.accounts.models import SupportLine, User
 from sladesk.core.errors import DomainError
+from sladesk.notifications.services import notifications_read_for_ticket
 from sladesk.problems.selectors import problems_of_visible_ticket
 from sladesk.sla.choices import TicketSlaState
 from sladesk.sla.selectors import sla_events_of, sla_overview
@@ -202,6 +203,7 @@ def ticket_detail(request: HttpRequest, ticket_id: int) -> HttpResponse:
     user = actor_of(request)
     ticket = selectors.ticket_get_visible(user=user, ticket_id=ticket_id)
     events = list(selectors.event_list_visible(user=user, ticket=ticket))
+    notifications_read_for_ticket(actor=user, ticket_id=ticket.pk)
     context = {
         "ticket": ticket,
         "comments": selectors.comment_list_visible(user=user, ticket=ticket),

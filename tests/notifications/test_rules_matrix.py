@@ -1,0 +1,202 @@
+"""Who hears of what, walked through one ticket's life: each action, each participant's role,
+and the channels it reaches (the desk, mail through a real SMTP server on loopback)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+
+import pytest
+import time_machine
+
+from sladesk.accounts.choices import Role
+from sladesk.accounts.models import User
+from sladesk.notifications import rules
+from sladesk.notifications.choices import DeliveryChannel, NotificationKind
+from sladesk.notifications.models import Notification, NotificationPreference
+from sladesk.notifications.services import notifications_deliver_due
+from sladesk.tickets import services
+from sladesk.tickets.models import Ticket
+from tests.channels.conftest import SmtpRecorder
+from tests.conftest import World
+from tests.factories import UserFactory
+
+NOW = dt.datetime(2026, 11, 2, 8, tzinfo=dt.UTC)
+INTERNAL_SECRET = "Internal: the customer's licence server is misconfigured"
+
+
+@pytest.fixture(autouse=True)
+def frozen() -> Iterator[time_machine.Coordinates]:
+    with time_machine.travel(NOW, tick=False) as traveller:
+        yield traveller
+
+
+class Journal:
+    """The desk rows written since the last look, as {address: kind}."""
+
+    def __init__(self) -> None:
+        self.seen = 0
+
+    def told(self) -> dict[str, str]:
+        rows = Notification.objects.filter(channel=DeliveryChannel.DESK, pk__gt=self.seen)
+        found = {row.user.email: row.kind for row in rows.select_related("user")}
+        self.seen = Notification.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+        return found
+
+
+def _watcher(world: World) -> User:
+    return UserFactory(
+        email="watcher@alpha.example",
+        organisation=world.alpha.organisation,
+        role=Role.CUSTOMER_USER,
+    )
+
+
+def test_every_action_reaches_the_parties_the_table_names(
+    world: World, smtp_server: SmtpRecorder
+) -> None:
+    world.lines[1].lead = world.lead
+    world.lines[1].save()
+    customer_watcher = _watcher(world)
+    journal = Journal()
+    user, specialist = world.alpha.user, world.alpha.specialist
+    customers = {user.email, specialist.email, customer_watcher.email}
+
+    ticket = world.ticket(world.alpha)
+    # Registration: the requester (acknowledgement), the organisation's specialists, and
+    # the line's members while nobody is assigned.
+    assert journal.told() == {
+        user.email: NotificationKind.ACKNOWLEDGEMENT,
+        specialist.email: NotificationKind.ACKNOWLEDGEMENT,
+        world.lead.email: NotificationKind.ACKNOWLEDGEMENT,
+        world.agent1.email: NotificationKind.ACKNOWLEDGEMENT,
+    }
+    for person in (customer_watcher, world.agent3):
+        services.ticket_set_watcher(
+            actor=world.lead, ticket_id=ticket.pk, user_id=person.pk, watching=True
+        )
+    assert journal.told() == {}
+
+    services.ticket_assign(actor=world.lead, ticket_id=ticket.pk, assignee_id=world.agent1.pk)
+    assert journal.told() == {world.agent1.email: NotificationKind.ASSIGNED}
+
+    services.ticket_comment(actor=world.agent1, ticket_id=ticket.pk, body="We are looking.")
+    assert journal.told() == {
+        **dict.fromkeys(customers, NotificationKind.REPLY),
+        world.agent3.email: NotificationKind.REPLY,
+    }
+
+    services.ticket_comment(
+        actor=world.agent1, ticket_id=ticket.pk, body=INTERNAL_SECRET, internal=True
+    )
+    assert journal.told() == {world.agent3.email: NotificationKind.NOTE}
+
+    services.ticket_request_info(actor=world.agent1, ticket_id=ticket.pk, question="Which host?")
+    assert journal.told() == {
+        **dict.fromkeys(customers, NotificationKind.INFO_REQUESTED),
+        world.agent3.email: NotificationKind.INFO_REQUESTED,
+    }
+
+    services.ticket_comment(actor=user, ticket_id=ticket.pk, body="host-7")
+    # The team hears that the answer came; the customer's colleagues read the answer.
+    assert journal.told() == {
+        specialist.email: NotificationKind.REPLY,
+        customer_watcher.email: NotificationKind.REPLY,
+        world.agent1.email: NotificationKind.INFO_PROVIDED,
+        world.agent3.email: NotificationKind.INFO_PROVIDED,
+    }
+
+    services.ticket_mark_reproduced(actor=world.agent1, ticket_id=ticket.pk, note="On host-7.")
+    assert journal.told() == {
+        **dict.fromkeys(customers, NotificationKind.REPRODUCED),
+        world.agent3.email: NotificationKind.REPRODUCED,
+    }
+
+    services.ticket_escalate(
+        actor=world.agent1, ticket_id=ticket.pk, line_id=world.lines[2].pk, reason="Code fix"
+    )
+    # Nobody is assigned on line 2 yet: its members hear of it.
+    assert journal.told() == {
+        **dict.fromkeys(customers, NotificationKind.ESCALATED),
+        world.agent3.email: NotificationKind.ESCALATED,
+        world.agent2.email: NotificationKind.ESCALATED,
+        world.lead.email: NotificationKind.ESCALATED,
+    }
+
+    services.ticket_resolve(actor=world.lead, ticket_id=ticket.pk, resolution="Patched.")
+    assert journal.told() == {
+        **dict.fromkeys(customers, NotificationKind.RESOLVED),
+        world.agent3.email: NotificationKind.RESOLVED,
+        world.agent2.email: NotificationKind.RESOLVED,  # line 2, the lead resolved it
+    }
+
+    services.ticket_reopen(actor=user, ticket_id=ticket.pk, reason="Still broken.")
+    assert journal.told() == {
+        specialist.email: NotificationKind.REOPENED,
+        customer_watcher.email: NotificationKind.REOPENED,
+        world.agent3.email: NotificationKind.REOPENED,
+        world.agent2.email: NotificationKind.REOPENED,
+        world.lead.email: NotificationKind.REOPENED,
+    }
+
+    # Mail: every desk notice also went by mail (nobody turned mail off), each once, and no
+    # customer's mail carries the internal note.
+    expected = Notification.objects.filter(channel=DeliveryChannel.EMAIL).count()
+    assert notifications_deliver_due(limit=500) == expected
+    assert len(smtp_server.messages) == expected
+    for address in customers:
+        for received in smtp_server.to(address):
+            assert INTERNAL_SECRET not in received.message.get_content()
+    vendor_mail = [item.message.get_content() for item in smtp_server.to(world.agent3.email)]
+    assert any(INTERNAL_SECRET in body for body in vendor_mail)
+
+
+def test_no_vendor_only_kind_is_ever_written_for_a_customer(world: World) -> None:
+    ticket = world.ticket(world.alpha)
+    services.ticket_set_watcher(
+        actor=world.lead, ticket_id=ticket.pk, user_id=world.alpha.user.pk, watching=True
+    )
+    services.ticket_assign(actor=world.lead, ticket_id=ticket.pk, assignee_id=world.agent1.pk)
+    services.ticket_comment(actor=world.agent1, ticket_id=ticket.pk, body="x", internal=True)
+    services.ticket_raise_attention(actor=world.agent1, ticket_id=ticket.pk, reason="Stuck")
+    customer_kinds = set(
+        Notification.objects.filter(user__role__in=[Role.SPECIALIST, Role.CUSTOMER_USER])
+        .values_list("kind", flat=True)
+        .distinct()
+    )
+    assert customer_kinds
+    assert not customer_kinds & rules.VENDOR_ONLY_KINDS
+
+
+def test_a_contract_can_keep_specialists_to_their_own_tickets(world: World) -> None:
+    world.alpha.contract.specialists_notified = "own"
+    world.alpha.contract.save()
+    world.ticket(world.alpha)
+    told = set(Notification.objects.values_list("user__email", flat=True))
+    assert world.alpha.user.email in told
+    assert world.alpha.specialist.email not in told
+
+
+def test_one_action_is_one_notification_per_person_and_channel(world: World) -> None:
+    ticket = world.ticket(world.alpha)
+    services.ticket_assign(actor=world.lead, ticket_id=ticket.pk, assignee_id=world.agent1.pk)
+    before = Notification.objects.count()
+    services.ticket_resolve(actor=world.agent1, ticket_id=ticket.pk, resolution="Done.")
+    rows = Notification.objects.filter(pk__gt=0).order_by("pk")[before:]
+    keys = [(row.user_id, row.channel) for row in rows]
+    assert len(keys) == len(set(keys))
+    assert {row.kind for row in rows} == {NotificationKind.RESOLVED}
+    assert all(row.comment is not None for row in rows)  # the resolution text is quoted
+
+
+def test_mail_turned_off_leaves_the_desk_notice(world: World) -> None:
+    NotificationPreference.objects.create(
+        user=world.alpha.user,
+        kind=NotificationKind.REPLY,
+        channel=DeliveryChannel.EMAIL,
+        mode="off",
+    )
+    ticket: Ticket = world.ticket(world.alpha)
+    services.ticket_comment(actor=world.agent1, ticket_id=ticket.pk, body="Hello")
+    reply_rows = Notification.objects.filter(user=world.alpha.user, kind=NotificationKind.REPLY)
+    assert set(reply_rows.values_list("channel", flat=True)) == {DeliveryChannel.DESK}
