@@ -12,21 +12,22 @@ from django.conf import LazySettings
 from django.db import connection, transaction
 from django.db.models import QuerySet
 
-from sladesk.channels.services import inbound_mail_process, inbound_mail_store
 from sladesk.accounts.choices import VENDOR_ROLES
+from sladesk.channels.services import inbound_mail_process, inbound_mail_store
 from sladesk.notifications.choices import (
     DeliveryChannel,
     DeliveryMode,
     NotificationKind,
     NotificationStatus,
 )
-from sladesk.notifications.models import Notification, NotificationDefault
+from sladesk.notifications.models import ChatTarget, Notification, NotificationDefault
 from sladesk.notifications.services import notifications_deliver_due
 from sladesk.sla.services import sla_install_examples, sla_sweep
 from sladesk.tickets import services
 from sladesk.tickets.models import TicketClass
 from tests.channels.conftest import SmtpRecorder, build_mail, free_port
 from tests.conftest import World
+from tests.notifications.conftest import Receiver
 
 NOW = dt.datetime(2026, 11, 2, 8, tzinfo=dt.UTC)
 
@@ -204,8 +205,10 @@ def test_sla_breaches_notify_the_vendor_side_once(world: World, smtp_server: Smt
 
 @pytest.mark.django_db(transaction=True)
 def test_two_workers_delivering_at_once_send_each_notification_once(
-    world: World, smtp_server: SmtpRecorder
+    world: World, smtp_server: SmtpRecorder, receiver: Receiver, settings: LazySettings
 ) -> None:
+    settings.SLADESK_CHAT_ALLOW_PRIVATE = True  # the chat receiver is on loopback
+    ChatTarget.objects.create(user=world.alpha.user, url=receiver.url)
     # Acknowledgements are limited to one per address and window, replies are not.
     for customer in (world.alpha, world.beta):
         world.ticket(customer)
@@ -213,7 +216,9 @@ def test_two_workers_delivering_at_once_send_each_notification_once(
     for number in range(6):
         services.ticket_comment(actor=world.agent1, ticket_id=ticket.pk, body=f"Reply {number}")
     expected = _mail().count()
+    chats = Notification.objects.filter(channel=DeliveryChannel.CHAT).count()
     assert expected >= 8
+    assert chats >= 7
     errors: list[BaseException] = []
 
     def deliver() -> None:
@@ -233,4 +238,5 @@ def test_two_workers_delivering_at_once_send_each_notification_once(
     assert len(smtp_server.messages) == expected
     message_ids = [item.message["Message-ID"] for item in smtp_server.messages]
     assert len(set(message_ids)) == expected
+    assert len(receiver.requests) == chats
     assert set(_mail().values_list("status", flat=True)) == {NotificationStatus.SENT}

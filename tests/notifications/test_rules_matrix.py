@@ -8,18 +8,20 @@ from collections.abc import Iterator
 
 import pytest
 import time_machine
+from django.conf import LazySettings
 
 from sladesk.accounts.choices import Role
 from sladesk.accounts.models import User
 from sladesk.notifications import rules
 from sladesk.notifications.choices import DeliveryChannel, NotificationKind
-from sladesk.notifications.models import Notification, NotificationPreference
+from sladesk.notifications.models import ChatTarget, Notification, NotificationPreference
 from sladesk.notifications.services import notifications_deliver_due
 from sladesk.tickets import services
 from sladesk.tickets.models import Ticket
 from tests.channels.conftest import SmtpRecorder
 from tests.conftest import World
 from tests.factories import UserFactory
+from tests.notifications.conftest import Receiver
 
 NOW = dt.datetime(2026, 11, 2, 8, tzinfo=dt.UTC)
 INTERNAL_SECRET = "Internal: the customer's licence server is misconfigured"
@@ -53,10 +55,14 @@ def _watcher(world: World) -> User:
 
 
 def test_every_action_reaches_the_parties_the_table_names(
-    world: World, smtp_server: SmtpRecorder
+    world: World, smtp_server: SmtpRecorder, receiver: Receiver, settings: LazySettings
 ) -> None:
+    settings.SLADESK_CHAT_ALLOW_PRIVATE = True  # the receiver is on loopback
     world.lines[1].lead = world.lead
     world.lines[1].save()
+    # The specialist follows in a chat; line 2 has a team channel.
+    ChatTarget.objects.create(user=world.alpha.specialist, url=receiver.url, label="mine")
+    ChatTarget.objects.create(line=world.lines[2], url=receiver.url, label="line 2")
     customer_watcher = _watcher(world)
     journal = Journal()
     user, specialist = world.alpha.user, world.alpha.specialist
@@ -142,13 +148,33 @@ def test_every_action_reaches_the_parties_the_table_names(
     # Mail: every desk notice also went by mail (nobody turned mail off), each once, and no
     # customer's mail carries the internal note.
     expected = Notification.objects.filter(channel=DeliveryChannel.EMAIL).count()
-    assert notifications_deliver_due(limit=500) == expected
+    chats = Notification.objects.filter(channel=DeliveryChannel.CHAT).count()
+    assert notifications_deliver_due(limit=500) == expected + chats
     assert len(smtp_server.messages) == expected
     for address in customers:
         for received in smtp_server.to(address):
             assert INTERNAL_SECRET not in received.message.get_content()
     vendor_mail = [item.message.get_content() for item in smtp_server.to(world.agent3.email)]
     assert any(INTERNAL_SECRET in body for body in vendor_mail)
+    # Chat: the specialist's target heard what the specialist did; line 2's channel heard
+    # of the escalation while nobody on it was assigned, and of its resolution and reopening.
+    chat = Notification.objects.filter(channel=DeliveryChannel.CHAT)
+    specialist_kinds = list(
+        chat.filter(user=specialist).order_by("pk").values_list("kind", flat=True)
+    )
+    assert specialist_kinds == list(
+        Notification.objects.filter(user=specialist, channel=DeliveryChannel.DESK)
+        .order_by("pk")
+        .values_list("kind", flat=True)
+    )
+    line_kinds = set(chat.filter(user=None).values_list("kind", flat=True))
+    assert line_kinds == {
+        NotificationKind.ESCALATED,
+        NotificationKind.RESOLVED,
+        NotificationKind.REOPENED,
+    }
+    assert len(receiver.requests) == chat.count()
+    assert all(INTERNAL_SECRET not in str(item["body"]) for item in receiver.requests)
 
 
 def test_no_vendor_only_kind_is_ever_written_for_a_customer(world: World) -> None:
@@ -200,3 +226,37 @@ def test_mail_turned_off_leaves_the_desk_notice(world: World) -> None:
     services.ticket_comment(actor=world.agent1, ticket_id=ticket.pk, body="Hello")
     reply_rows = Notification.objects.filter(user=world.alpha.user, kind=NotificationKind.REPLY)
     assert set(reply_rows.values_list("channel", flat=True)) == {DeliveryChannel.DESK}
+
+
+def test_a_digest_gathers_the_periods_news_in_one_mail_per_person(
+    world: World,
+    smtp_server: SmtpRecorder,
+    frozen: time_machine.Coordinates,
+) -> None:
+    for kind in (NotificationKind.REPLY, NotificationKind.RESOLVED):
+        NotificationPreference.objects.create(
+            user=world.alpha.user, kind=kind, channel=DeliveryChannel.EMAIL, mode="hourly"
+        )
+    ticket = world.ticket(world.alpha, title="Printer jams")
+    other = world.ticket(world.alpha, title="Scanner is slow")
+    services.ticket_comment(actor=world.agent1, ticket_id=ticket.pk, body="First look")
+    services.ticket_comment(actor=world.agent1, ticket_id=other.pk, body="Second look")
+    services.ticket_resolve(actor=world.agent1, ticket_id=ticket.pk, resolution="Cleaned")
+    notifications_deliver_due(limit=500)
+    mine = [item.message["Subject"] for item in smtp_server.to(world.alpha.user.email)]
+    # The acknowledgement at once (one per window: loop protection); the rest is held.
+    assert len(mine) == 1
+    held = Notification.objects.filter(user=world.alpha.user, status="held")
+    assert held.count() == 3
+    assert {row.next_attempt_at for row in held} == {NOW + dt.timedelta(hours=1)}
+
+    frozen.shift(dt.timedelta(hours=1))
+    notifications_deliver_due(limit=500)
+    notifications_deliver_due(limit=500)  # a second run carries nothing twice
+    [digest] = smtp_server.to(world.alpha.user.email)[1:]
+    body = digest.message.get_content()
+    assert "3 updates" in digest.message["Subject"]
+    assert body.count(ticket.number) == 2
+    assert body.count(other.number) == 1
+    assert not held.all().exists()  # a fresh query: `held` was evaluated above
+    assert Notification.objects.filter(kind=NotificationKind.DIGEST).count() == 1
