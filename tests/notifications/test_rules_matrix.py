@@ -260,3 +260,47 @@ def test_a_digest_gathers_the_periods_news_in_one_mail_per_person(
     assert body.count(other.number) == 1
     assert not held.all().exists()  # a fresh query: `held` was evaluated above
     assert Notification.objects.filter(kind=NotificationKind.DIGEST).count() == 1
+
+
+def test_the_customer_is_told_a_working_day_before_the_ticket_closes_by_itself(
+    world: World,
+) -> None:
+    from sladesk.notifications.rendering import render
+    from sladesk.sla.services import sla_install_examples, sla_sweep
+
+    world.alpha.contract.sla_policy = sla_install_examples()["moscow-categories"]
+    world.alpha.contract.save()
+    ticket = world.ticket(world.alpha)  # Monday 2 November, 11:00 in Moscow
+    services.ticket_request_info(actor=world.agent1, ticket_id=ticket.pk, question="Which host?")
+
+    def reminders() -> list[Notification]:
+        return list(
+            Notification.objects.filter(
+                kind=NotificationKind.CLOSES_TOMORROW, channel=DeliveryChannel.EMAIL
+            )
+        )
+
+    # Three working days after Monday's request (4 November is a holiday): Tuesday,
+    # Thursday, Friday; it closes at 19:00 on Friday the 6th and is announced at the close
+    # of Thursday, the working day before.
+    with time_machine.travel(dt.datetime(2026, 11, 5, 12, tzinfo=dt.UTC), tick=False):
+        sla_sweep()  # Thursday 15:00 in Moscow
+    assert reminders() == []
+    with time_machine.travel(dt.datetime(2026, 11, 5, 16, 30, tzinfo=dt.UTC), tick=False):
+        sla_sweep()
+        sla_sweep()
+    assert {row.recipient for row in reminders()} == {
+        world.alpha.user.email,
+        world.alpha.specialist.email,
+    }
+    [reminder] = [row for row in reminders() if row.user == world.alpha.user]
+    subject, body = render(reminder)
+    assert "2026-11-06 19:00" in body
+    ticket.refresh_from_db()
+    assert ticket.status == "waiting_for_customer"
+    told = set(
+        Notification.objects.filter(kind=NotificationKind.CLOSES_TOMORROW).values_list(
+            "user__role", flat=True
+        )
+    )
+    assert told <= {Role.CUSTOMER_USER, Role.SPECIALIST}

@@ -510,6 +510,25 @@ def notifications_for_sla_event(
     )
 
 
+def notifications_for_closing(
+    *, ticket: Ticket, event: SlaEvent, closes_at: dt.datetime | None
+) -> list[Notification]:
+    """Tell the customer's side that a ticket waiting for them closes by itself the next
+    working day; called by the SLA sweep inside the transaction of the `SlaEvent` (once)."""
+    from sladesk.notifications.participants import participants
+
+    kind = NotificationKind.CLOSES_TOMORROW
+    parties = participants(ticket, rules.parties_for(kind))
+    return notify(
+        kind=kind,
+        event_key=f"sla-event:{event.pk}",
+        people=parties.people,
+        contacts=parties.contacts,
+        ticket=ticket,
+        data={"closes_at": closes_at.isoformat() if closes_at else None},
+    )
+
+
 def notifications_for_contract_end(
     *, contract: Contract, recipients: Iterable[User]
 ) -> list[Notification]:

@@ -39,6 +39,7 @@ class SlaEventKind(models.TextChoices):
     WARNING = "warning", _("Warning")
     BREACH = "breach", _("Breach")
     AUTO_CLOSED = "auto_closed", _("Closed for lack of an answer")
+    CLOSE_REMINDER = "close_reminder", _("Told it closes by itself tomorrow")
 
 
 class TicketSlaState(models.TextChoices):

@@ -217,3 +217,18 @@ def auto_close_at(
     if last.status != "waiting_for_customer":
         return None
     return calendar.add_working_days(last.start, working_days)
+
+
+def auto_close_reminder_at(
+    timeline: Timeline, calendar: BusinessCalendar, working_days: int | None
+) -> tuple[dt.datetime, int] | None:
+    """When the customer is told that the ticket closes by itself the next working day (the
+    close of the working day before the auto-close), with the cycle it belongs to (the
+    waiting's start, in seconds): None when the ticket is not waiting, or closes within a
+    day anyway."""
+    if working_days is None or working_days < 2 or not timeline.spans:
+        return None
+    last = timeline.spans[-1]
+    if last.status != "waiting_for_customer":
+        return None
+    return calendar.add_working_days(last.start, working_days - 1), int(last.start.timestamp())

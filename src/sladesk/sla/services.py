@@ -20,7 +20,14 @@ from sladesk.accounts.models import SupportLine, User
 from sladesk.core import clock as desk_clock
 from sladesk.core.configcache import cached
 from sladesk.sla.choices import SlaAction, SlaEventKind, TicketSlaState
-from sladesk.sla.clocks import STOP_STATUSES, Clock, ClockKind, ClockState, auto_close_at
+from sladesk.sla.clocks import (
+    STOP_STATUSES,
+    Clock,
+    ClockKind,
+    ClockState,
+    auto_close_at,
+    auto_close_reminder_at,
+)
 from sladesk.sla.models import Calendar, SlaEvent, SlaPolicy, SlaTarget, default_target_fields
 from sladesk.sla.selectors import CLOCK_EVENT_KINDS, TicketSla, ticket_sla
 from sladesk.tickets.choices import CommentKind, EventKind, Priority
@@ -63,7 +70,16 @@ def _moments(sla: TicketSla, recorded: set[Recorded]) -> list[dt.datetime]:
     closing = auto_close_at(sla.timeline, sla.calendar, sla.policy.auto_close_working_days)
     if closing is not None:
         moments.append(closing)
+    reminder = auto_close_reminder_at(
+        sla.timeline, sla.calendar, sla.policy.auto_close_working_days
+    )
+    if reminder is not None and _reminder_key(reminder[1]) not in recorded:
+        moments.append(reminder[0])
     return moments
+
+
+def _reminder_key(cycle: int) -> Recorded:
+    return ("", SlaEventKind.CLOSE_REMINDER.value, 0, cycle)
 
 
 def _state(sla: TicketSla, now: dt.datetime) -> str:
@@ -342,6 +358,10 @@ def sla_process(
                 note = sla.target.breach_note if clock.kind == ClockKind.RESOLUTION else ""
                 _act(ticket, event, list(sla.policy.breach_actions), note)
                 emitted += 1
+        days = sla.policy.auto_close_working_days
+        reminder = auto_close_reminder_at(sla.timeline, sla.calendar, days)
+        if reminder is not None and reminder[0] <= moment:
+            emitted += _remind_of_closing(ticket, reminder[1], moment, sla)
         closing = auto_close_at(sla.timeline, sla.calendar, sla.policy.auto_close_working_days)
         if closing is not None and closing <= moment:
             days = sla.policy.auto_close_working_days
@@ -352,6 +372,23 @@ def sla_process(
             ticket.refresh_from_db()
         ticket_sla_refresh(ticket, now=moment, policies=policies)
     return emitted
+
+
+def _remind_of_closing(ticket: Ticket, cycle: int, moment: dt.datetime, sla: TicketSla) -> int:
+    """Tell the customer, once per wait, that the ticket closes by itself the next working
+    day unless they answer (seed 004's three days, announced a day ahead)."""
+    from sladesk.notifications.services import notifications_for_closing
+
+    try:
+        with transaction.atomic():
+            event = SlaEvent.objects.create(
+                ticket=ticket, kind=SlaEventKind.CLOSE_REMINDER, cycle=cycle, at=moment
+            )
+    except IntegrityError:
+        return 0  # another worker told them
+    closing = auto_close_at(sla.timeline, sla.calendar, sla.policy.auto_close_working_days)
+    notifications_for_closing(ticket=ticket, event=event, closes_at=closing)
+    return 1
 
 
 def sla_sweep(*, now: dt.datetime | None = None, batch: int = 500) -> int:
