@@ -256,6 +256,23 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return serve(args.host, args.port, args.workers, with_worker=not args.no_worker)
 
 
+def mail_destination(url: str) -> str:
+    """Where the desk's mail goes, said next to the credentials: the catcher's folder and
+    its page (no SMTP server configured), or the SMTP server."""
+    from django.conf import settings
+    from django.urls import reverse
+
+    from sladesk.notifications import catcher
+
+    if catcher.catcher_active():
+        page = url.rstrip("/") + reverse("web:mail_list")
+        return (
+            f"Mail: not sent (SLADESK_SMTP_HOST is not set); kept in {catcher.mail_folder()} "
+            f"and shown to administrators at {page}"
+        )
+    return f"Mail: sent through {settings.EMAIL_HOST}:{settings.EMAIL_PORT}"
+
+
 def cmd_quickstart(args: argparse.Namespace) -> int:
     setup_django()
     from django.core.management import call_command
@@ -274,6 +291,7 @@ def cmd_quickstart(args: argparse.Namespace) -> int:
     url = f"http://{args.host}:{args.port}/"
     print(f"sladesk: {url}", flush=True)
     print(f"Administrator: {ADMIN_EMAIL} / {password}", flush=True)
+    print(mail_destination(url), flush=True)
     if not args.no_demo:
         print(
             "Demo logins (same password): lead@vendor.example, agent1@vendor.example, "

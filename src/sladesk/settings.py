@@ -75,6 +75,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
+                "sladesk.web.mail_catcher.admin_banner",
             ],
         },
     },
@@ -206,8 +207,15 @@ SLADESK_MAIL_DEFAULT_ORGANISATION = os.environ.get("SLADESK_MAIL_DEFAULT_ORGANIS
 # whether a known sender is who the From header says (empty: not checked). Mailboxes set their own.
 SLADESK_MAIL_AUTHSERV_ID = os.environ.get("SLADESK_MAIL_AUTHSERV_ID", "").strip()
 DEFAULT_FROM_EMAIL = SLADESK_MAIL_FROM
-EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-EMAIL_HOST = os.environ.get("SLADESK_SMTP_HOST", "localhost")
+# Without an SMTP server, mail is caught: written as .eml files under DATA_DIR/mail/ and
+# shown to administrators in the workspace (mail/), so a new desk's mail is never lost.
+SLADESK_SMTP_HOST = os.environ.get("SLADESK_SMTP_HOST", "").strip()
+EMAIL_BACKEND = (
+    "django.core.mail.backends.smtp.EmailBackend"
+    if SLADESK_SMTP_HOST
+    else "sladesk.notifications.catcher.CatcherBackend"
+)
+EMAIL_HOST = SLADESK_SMTP_HOST or "localhost"
 EMAIL_PORT = config.env_int("SLADESK_SMTP_PORT", 25)
 EMAIL_HOST_USER = os.environ.get("SLADESK_SMTP_USER", "")
 EMAIL_HOST_PASSWORD = os.environ.get("SLADESK_SMTP_PASSWORD", "")

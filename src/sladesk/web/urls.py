@@ -3,6 +3,7 @@ from django.urls import path
 
 from sladesk.web import account, notification_settings, problems, views
 from sladesk.web.actions import ACTIONS, action_view
+from sladesk.web.mail_catcher import mail_detail, mail_list
 
 app_name = "web"
 
@@ -56,4 +57,6 @@ urlpatterns = [
     ),
     path("problems/<int:problem_id>/<str:action>/", problems.problem_step, name="problem_step"),
     path("attachments/<int:attachment_id>/", views.attachment_download, name="attachment_download"),
+    path("mail/", mail_list, name="mail_list"),
+    path("mail/<str:name>/", mail_detail, name="mail_detail"),
 ]
