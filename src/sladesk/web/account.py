@@ -1,15 +1,21 @@
 """The signed-in person's own pages: preferences (language, time zone), API tokens, the
-customer's contract; and password reset by mail (Django's views, our templates)."""
+customer's contract; and password reset by mail (Django's views, our templates; the mail
+goes through the notification outbox)."""
 
 from __future__ import annotations
+
+import uuid
+from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import PasswordResetForm
+from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse_lazy
 from django.utils import translation
 from django.utils.translation import gettext as _
@@ -20,11 +26,52 @@ from sladesk.accounts import signin
 from sladesk.accounts.self_service import api_token_revoke, user_set_preferences
 from sladesk.accounts.services import api_token_create
 from sladesk.core.errors import DomainError
+from sladesk.notifications import services as notification_services
+from sladesk.notifications.choices import DeliveryChannel, NotificationKind
+from sladesk.notifications.models import Notification
 from sladesk.web.common import actor_of, domain_errors_as_404
 from sladesk.web.forms import PreferencesForm, RevokeForm, TokenForm
 
 
+class OutboxPasswordResetForm(PasswordResetForm):
+    """Django's reset form, whose mail goes through the outbox: written as a notification
+    (retried until the mail server takes it) instead of sent inline and lost when the
+    server is down."""
+
+    def send_mail(
+        self,
+        subject_template_name: str,
+        email_template_name: str,
+        context: dict[str, Any],
+        from_email: str | None,
+        to_email: str,
+        html_email_template_name: str | None = None,
+    ) -> None:
+        user = context["user"]
+        language = user.language if user.language in dict(settings.LANGUAGES) else "en"
+        # Rendered now, in the person's language: the deliverer renders only rows without
+        # a subject, and the link's token cannot be made again later.
+        with translation.override(language):
+            subject = "".join(render_to_string(subject_template_name, context).splitlines())
+            body = render_to_string(email_template_name, context)
+        with transaction.atomic():
+            Notification.objects.create(
+                channel=DeliveryChannel.EMAIL,
+                kind=NotificationKind.PASSWORD_RESET,
+                event_key=f"password-reset:{user.pk}:{uuid.uuid4().hex}",
+                recipient=to_email.strip(),
+                user=user,
+                language=language,
+                automatic=True,
+                message_id=notification_services.new_message_id(),
+                subject=subject.strip(),
+                body=body,
+            )
+            transaction.on_commit(notification_services.delivery_kick)
+
+
 class PasswordResetView(auth_views.PasswordResetView):
+    form_class = OutboxPasswordResetForm
     template_name = "web/password_reset.html"
     email_template_name = "web/password_reset_email.txt"
     subject_template_name = "web/password_reset_subject.txt"
