@@ -191,9 +191,7 @@ def foreign(world: World) -> dict[str, int]:
         ).pk,
         "case_id": ExternalCase.objects.create(ticket=ticket, vendor="DB Corp").pk,
         # Beta's specialist's notice of Beta's ticket: nobody else may read or mark it.
-        "notification_id": Notification.objects.filter(
-            user=world.beta.specialist, channel="desk"
-        )
+        "notification_id": Notification.objects.filter(user=world.beta.specialist, channel="desk")
         .values_list("pk", flat=True)
         .first(),
         "problem_id": problem_register(

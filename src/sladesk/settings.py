@@ -229,3 +229,6 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("SLADESK_LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "INFO"}},
 }
+
+# The address people reach the desk at: links in mail and chat messages point there.
+SLADESK_PUBLIC_URL = os.environ.get("SLADESK_PUBLIC_URL", "http://127.0.0.1:8000").strip()

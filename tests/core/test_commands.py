@@ -24,7 +24,11 @@ from tests.conftest import World
 def test_health_and_readiness_answer_json(db: None) -> None:
     client = Client()
     assert client.get("/healthz").json()["status"] == "ok"
-    assert client.get("/readyz").json() == {"status": "ok", "database": "ok"}
+    assert client.get("/readyz").json() == {
+        "status": "ok",
+        "database": "ok",
+        "details": {"notifications": {"failed": 0, "retrying": 0}},
+    }
 
 
 def test_token_create_prints_the_token_alone_on_stdout(

@@ -294,7 +294,7 @@ def test_the_customer_is_told_a_working_day_before_the_ticket_closes_by_itself(
         world.alpha.specialist.email,
     }
     [reminder] = [row for row in reminders() if row.user == world.alpha.user]
-    subject, body = render(reminder)
+    _subject, body = render(reminder)
     assert "2026-11-06 19:00" in body
     ticket.refresh_from_db()
     assert ticket.status == "waiting_for_customer"

@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from sladesk.web import account, notification_settings, problems, views
+from sladesk.web import account, notification_settings, notifications, problems, views
 from sladesk.web.actions import ACTIONS, action_view
 from sladesk.web.mail_catcher import mail_detail, mail_list
 
@@ -38,6 +38,18 @@ urlpatterns = [
         name="notification_chat",
     ),
     path("contract/", account.contract, name="contract"),
+    path("notifications/", notifications.notification_list, name="notification_list"),
+    path("notifications/bell/", notifications.bell, name="notification_bell"),
+    path(
+        "notifications/read-all/",
+        notifications.notification_read_all,
+        name="notification_read_all",
+    ),
+    path(
+        "notifications/<int:notification_id>/open/",
+        notifications.notification_open,
+        name="notification_open",
+    ),
     path("tickets/", views.ticket_list, name="ticket_list"),
     path("tickets/bulk/", views.ticket_bulk, name="ticket_bulk"),
     path("tickets/new/", views.ticket_new, name="ticket_new"),
