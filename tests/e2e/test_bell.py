@@ -16,7 +16,7 @@ from tests.conftest import World
 from tests.e2e.test_story import Actor
 
 UNREAD = {"en": "unread", "ru": "непрочитан"}
-REPLY = {"en": "Public reply", "ru": "Публичный ответ"}
+REPLY = {"en": "Public reply", "ru": "Ответ"}
 
 
 @pytest.mark.parametrize("language", ["en", "ru"])
