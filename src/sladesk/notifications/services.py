@@ -250,7 +250,9 @@ def notify(
     existing = {(row.recipient, row.channel): row for row in rows}
     mail = {plan.recipient for plan in planned if plan.channel == DeliveryChannel.EMAIL}
     own = own_addresses() if mail else frozenset()
-    answered = _answered_recently(mail, now) if kind in AUTO_REPLY_KINDS else set()
+    # Loop protection guards the answers to inbound mail: the customer's side, not the team.
+    answering = {p.recipient for p in planned if p.channel == DeliveryChannel.EMAIL and p.customer}
+    answered = _answered_recently(answering, now) if kind in AUTO_REPLY_KINDS else set()
     written: list[Notification] = []
     new: list[Notification] = []
     for plan in planned:
