@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import Q
 
 from sladesk.accounts.models import User
@@ -93,59 +93,6 @@ def _thread_headers(row: Notification) -> tuple[str, str]:
     if not roots:
         return "", ""
     return roots[0], " ".join(f"<{identifier}>" for identifier in roots)
-
-
-def notification_enqueue(
-    *,
-    kind: str,
-    event_key: str,
-    recipients: Iterable[Recipient],
-    ticket: Ticket | None = None,
-    comment: Comment | None = None,
-    automatic: bool = True,
-    channel: str = DeliveryChannel.EMAIL,
-    data: dict[str, object] | None = None,
-) -> list[Notification]:
-    """Write outbox rows for one event, inside the caller's transaction.
-
-    Call from the service that made the change, so that the rows commit or roll back with it.
-    A second call for the same event and recipient writes nothing (unique key); the desk's own
-    addresses never receive; an automatic answer to an address that had one within
-    `SLADESK_MAIL_AUTO_REPLY_WINDOW` seconds is not written (loop protection)."""
-    unique = {recipient.address.strip().lower(): recipient for recipient in recipients}
-    if not unique:
-        return []  # most events of tickets without a requester: no query at all
-    own = own_addresses()
-    now = clock.now()
-    written = []
-    for address, recipient in unique.items():
-        if not address or address in own:
-            continue
-        if kind in AUTO_REPLY_KINDS and _answered_recently([address], now):
-            continue
-        try:
-            with transaction.atomic():
-                written.append(
-                    Notification.objects.create(
-                        channel=channel,
-                        kind=kind,
-                        event_key=event_key,
-                        recipient=address,
-                        language=recipient.language,
-                        ticket=ticket,
-                        comment=comment,
-                        automatic=automatic,
-                        message_id=new_message_id(),
-                        data=data or {},
-                        created_at=now,
-                        next_attempt_at=now,
-                    )
-                )
-        except IntegrityError:
-            continue  # already planned for this event: at most once
-    if written:
-        transaction.on_commit(delivery_kick)
-    return written
 
 
 DESK, EMAIL, CHAT = DeliveryChannel.DESK, DeliveryChannel.EMAIL, DeliveryChannel.CHAT
