@@ -225,11 +225,19 @@ def chat_target_add(
 
 
 def chat_target_remove(*, actor: User, target_id: int) -> None:
-    """Remove a target `actor` manages (NotFound for any other); its pending chat
-    notifications then fail at delivery."""
-    deleted, _rows = ChatTarget.objects.filter(_manageable(actor), pk=target_id).delete()
-    if not deleted:
-        raise NotFound(_("No such chat target."))
+    """Remove a target `actor` manages (NotFound for any other); what it still had to
+    deliver is skipped (no failure: nobody wants it any more)."""
+    from sladesk.notifications.choices import NotificationStatus
+
+    with transaction.atomic():
+        deleted, _rows = ChatTarget.objects.filter(_manageable(actor), pk=target_id).delete()
+        if not deleted:
+            raise NotFound(_("No such chat target."))
+        Notification.objects.filter(
+            channel="chat",
+            recipient=f"chat:{target_id}",
+            status__in=[NotificationStatus.PENDING, NotificationStatus.HELD],
+        ).update(status=NotificationStatus.SKIPPED)
 
 
 def _target_of(notification: Notification) -> ChatTarget:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from copy import copy
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -32,11 +33,14 @@ def _contact(ticket: Ticket) -> list[Recipient]:
     return []
 
 
-def participants(ticket: Ticket, parties: frozenset[Party]) -> Participants:
+def participants(
+    ticket: Ticket, parties: frozenset[Party], *, watchers: bool = True
+) -> Participants:
     """The people of `parties` in `ticket` as it is now (active accounts only, each once).
 
     Lines, leads and specialists come from the cached directory; only the ticket's own
-    watchers cost a query (none on the ticket's registration, which has none yet)."""
+    watchers cost a query (none with `watchers=False`: a ticket in its registration has
+    none yet). The directory's people are shared by the process: copies are handed out."""
     people = directory()
     found: dict[int, User] = {}
     result = Participants()
@@ -49,27 +53,23 @@ def participants(ticket: Ticket, parties: frozenset[Party]) -> Participants:
     if Party.REQUESTER in parties:
         add(ticket.requester)
         result.contacts = _contact(ticket)
-    if parties & {Party.CUSTOMER_WATCHERS, Party.VENDOR_WATCHERS} and _may_have_watchers(ticket):
+    if parties & {Party.CUSTOMER_WATCHERS, Party.VENDOR_WATCHERS} and watchers:
         for watcher in ticket.watchers.all():
             wanted = Party.CUSTOMER_WATCHERS if watcher.is_customer else Party.VENDOR_WATCHERS
             if wanted in parties:
                 add(watcher)
     if Party.SPECIALISTS in parties and _specialists_hear_all(ticket):
-        add(*(people.people[pk] for pk in people.specialists.get(ticket.organisation_id, ())))
+        add(*(copy(people.people[pk]) for pk in people.specialists.get(ticket.organisation_id, ())))
     if Party.ASSIGNEE in parties:
         add(ticket.assignee)
     if Party.LINE in parties and ticket.assignee_id is None and ticket.line_id is not None:
-        add(*(people.people[pk] for pk in people.line_members.get(ticket.line_id, ())))
+        add(*(copy(people.people[pk]) for pk in people.line_members.get(ticket.line_id, ())))
         result.line_targets = list(people.chat_of_line.get(ticket.line_id, ()))
     if Party.LEAD in parties and ticket.line_id in people.line_leads:
-        add(people.people.get(people.line_leads[ticket.line_id]))
+        lead = people.people.get(people.line_leads[ticket.line_id])
+        add(copy(lead) if lead is not None else None)
     result.people = list(found.values())
     return result
-
-
-def _may_have_watchers(ticket: Ticket) -> bool:
-    """Watchers are added to a registered ticket, never in its registration."""
-    return not getattr(ticket, "_notification_registering", False)
 
 
 def _specialists_hear_all(ticket: Ticket) -> bool:

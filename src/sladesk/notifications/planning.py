@@ -18,6 +18,7 @@ from sladesk.notifications.services import notify
 from sladesk.tickets import lifecycle
 from sladesk.tickets.choices import CommentKind, EventKind
 from sladesk.tickets.models import Comment, Ticket, TicketEvent
+from sladesk.tickets.services import history
 
 _STATUS_KINDS = {
     lifecycle.Action.REQUEST_INFO.value: NotificationKind.INFO_REQUESTED,
@@ -66,13 +67,9 @@ def kind_of(event: TicketEvent) -> str | None:
     return _EVENT_KINDS.get(event.kind)
 
 
-def _action_key(ticket: Ticket, event: TicketEvent) -> str:
-    """One key for the events written on one loaded ticket (one service call): the first
-    event's id, remembered on the instance the services lock and save."""
-    first = getattr(ticket, "_notification_action", None)
-    if first is None:
-        first = event.pk
-        ticket._notification_action = first  # type: ignore[attr-defined]  # per-action marker
+def _action_key(state: dict[str, Any], ticket: Ticket, event: TicketEvent) -> str:
+    """One key for the events of one action (`history.action_state`): the first event's id."""
+    first = state.setdefault("first_event", event.pk)
     return f"ticket-action:{ticket.pk}:{first}"
 
 
@@ -83,20 +80,21 @@ def plan(event: TicketEvent) -> None:
     assigned): the action's news so far is told again to the parties as they are now."""
     kind = kind_of(event)
     ticket = event.ticket
-    key = _action_key(ticket, event)
+    state = history.action_state(ticket)
+    key = _action_key(state, ticket, event)
     if event.kind == EventKind.REGISTERED:
-        ticket._notification_registering = True  # type: ignore[attr-defined]  # no watchers yet
-    best: tuple[str, TicketEvent] | None = getattr(ticket, "_notification_best", None)
+        state["registering"] = True  # a ticket has no watchers in its registration
+    best: tuple[str, TicketEvent] | None = state.get("best")
     if event.kind == EventKind.ASSIGNED and best is not None and best[0] != kind:
-        _tell(best[0], best[1], key)
+        _tell(best[0], best[1], key, state)
     if kind is None:
         return
     if best is None or rules.outranks(kind, best[0]):
-        ticket._notification_best = (kind, event)  # type: ignore[attr-defined]  # per action
-    _tell(kind, event, key)
+        state["best"] = (kind, event)
+    _tell(kind, event, key, state)
 
 
-def _tell(kind: str, event: TicketEvent, key: str) -> None:
+def _tell(kind: str, event: TicketEvent, key: str, state: dict[str, Any]) -> None:
     ticket = event.ticket
     comment = None
     data: dict[str, object] = {}
@@ -110,7 +108,9 @@ def _tell(kind: str, event: TicketEvent, key: str) -> None:
         data["accepted"] = event.kind == EventKind.PROPOSAL_ACCEPTED
     elif kind == NotificationKind.EXTERNAL_CASE:
         data["case"] = {k: v for k, v in event.data.items() if isinstance(v, str | int)}
-    parties = participants(ticket, rules.parties_for(kind))
+    parties = participants(
+        ticket, rules.parties_for(kind), watchers=not state.get("registering", False)
+    )
     actor = event.actor_id
     # Nobody hears of their own action, except the requester of their own registration (the
     # acknowledgement carries the number and the due time).
@@ -120,15 +120,14 @@ def _tell(kind: str, event: TicketEvent, key: str) -> None:
         if person.pk != actor
         or (kind == NotificationKind.ACKNOWLEDGEMENT and person.pk == ticket.requester_id)
     ]
-    fresh = not getattr(ticket, "_notification_told", False)
-    ticket._notification_told = True  # type: ignore[attr-defined]  # rows with this key now
+    fresh = not state.get("told", False)
+    state["told"] = True  # rows with this key exist from now on
     notify(
         fresh=fresh,
         kind=kind,
         event_key=key,
         people=people,
-        # A sender without an account who wrote by mail is not told of their own mail.
-        contacts=parties.contacts if actor is not None or kind != NotificationKind.REPLY else [],
+        contacts=parties.contacts,
         line_targets=parties.line_targets,
         ticket=ticket,
         comment=comment,

@@ -16,6 +16,7 @@ from sladesk.notifications.choices import NotificationKind
 from sladesk.notifications.models import Notification
 from sladesk.tickets.choices import TicketStatus
 from sladesk.tickets.models import Ticket
+from sladesk.tickets.notes import note_render
 
 # Line breaks and other control characters would end a header and start another
 # (header injection); a subject or a name never needs them.
@@ -145,17 +146,26 @@ def _lines(notification: Notification, ticket: Ticket | None) -> list[str]:
         return [_("There was no answer in time, so the ticket is closed as solved.")]
     if kind in (NotificationKind.SLA_WARNING, NotificationKind.SLA_BREACH):
         return [
-            str(data.get("label", "")),
+            _desk_note(data) or str(data.get("label", "")),
             _("Due: %(due)s.") % {"due": _local(ticket.sla_next_due_at)},
         ]
     if kind == NotificationKind.ATTENTION:
-        return [str(data.get("reason", ""))]
+        return [_desk_note(data) or str(data.get("reason", ""))]
     if kind == NotificationKind.STATUS:
         return [
             _("The status of %(number)s is now: %(status)s.")
             % {"number": number, "status": _status_label(data.get("status") or ticket.status)}
         ]
     return []
+
+
+def _desk_note(data: dict[str, object]) -> str:
+    """The desk note a notification carries, in the active language ("" without one)."""
+    note = data.get("note")
+    if not isinstance(note, dict):
+        return ""
+    params = note.get("params")
+    return note_render(str(note.get("kind", "")), params if isinstance(params, dict) else {})
 
 
 def summary(notification: Notification) -> str:

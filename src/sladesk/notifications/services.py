@@ -26,9 +26,16 @@ from sladesk.notifications.models import ChatTarget, Notification
 from sladesk.tickets.choices import CommentKind
 from sladesk.tickets.models import Comment, Ticket
 
+
+def note_data(note: Note) -> dict[str, object]:
+    """A desk note as a notification keeps it, rendered per reader (`rendering`)."""
+    return {"kind": note.kind, "params": note.stored_params()}
+
+
 if TYPE_CHECKING:
     from sladesk.accounts.models import Contract
     from sladesk.sla.models import SlaEvent
+    from sladesk.tickets.notes import Note
 
 logger = logging.getLogger(__name__)
 
@@ -287,6 +294,7 @@ def notifications_digest_due(*, now: dt.datetime | None = None, limit: int = 500
     moment = now or clock.now()
     due = (
         Notification.objects.filter(status=NotificationStatus.HELD, next_attempt_at__lte=moment)
+        .order_by()
         .values_list("recipient", "channel")
         .distinct()[:limit]
     )
@@ -378,50 +386,45 @@ def notifications_deliver_due(*, limit: int = 100) -> int:
         if row is None:
             break
         try:
-            # E-mail is rendered once, from the state after the change committed.
+            # Rendered once, from the state after the change committed.
             if row.channel != DeliveryChannel.WEBHOOK and not row.subject:
                 row.subject, row.body = render(row)
                 row.in_reply_to, row.references = _thread_headers(row)
             DELIVERERS[row.channel](row)
         except Exception as error:
             logger.warning("delivery of notification %s failed: %s", row.pk, error)
-            row.last_error = f"{type(error).__name__}: {error}"[:2000]
-            row.status = (
-                NotificationStatus.FAILED
-                if row.attempts >= MAX_ATTEMPTS or isinstance(error, DeliveryRefused)
-                else NotificationStatus.PENDING
-            )
-            row.next_attempt_at = clock.now() + backoff(row.attempts)
-            row.claimed_until = None
-            row.save(
-                update_fields=[
-                    "subject",
-                    "body",
-                    "in_reply_to",
-                    "references",
-                    "last_error",
-                    "status",
-                    "next_attempt_at",
-                    "claimed_until",
-                ]
+            failed = row.attempts >= MAX_ATTEMPTS or isinstance(error, DeliveryRefused)
+            _settle(
+                row,
+                status=NotificationStatus.FAILED if failed else NotificationStatus.PENDING,
+                last_error=f"{type(error).__name__}: {error}"[:2000],
+                next_attempt_at=clock.now() + backoff(row.attempts),
             )
             continue
-        row.status = NotificationStatus.SENT
-        row.sent_at = clock.now()
-        row.claimed_until = None
-        row.save(
-            update_fields=[
-                "subject",
-                "body",
-                "in_reply_to",
-                "references",
-                "status",
-                "sent_at",
-                "claimed_until",
-            ]
-        )
-        sent += 1
+        if _settle(row, status=NotificationStatus.SENT, sent_at=clock.now()):
+            sent += 1
     return sent
+
+
+def _settle(row: Notification, **outcome: object) -> bool:
+    """Record how a claimed row's delivery went, if the claim is still this worker's (a
+    send that outlived its lease may have been taken over: the other worker's outcome
+    stands). A password reset's link is not kept once sent."""
+    fields: dict[str, object] = {
+        "subject": row.subject,
+        "body": row.body,
+        "in_reply_to": row.in_reply_to,
+        "references": row.references,
+        "claimed_until": None,
+        **outcome,
+    }
+    if row.kind == NotificationKind.PASSWORD_RESET and outcome["status"] != "pending":
+        fields["body"] = ""
+    return bool(
+        Notification.objects.filter(
+            pk=row.pk, status=NotificationStatus.SENDING, claimed_until=row.claimed_until
+        ).update(**fields)
+    )
 
 
 def notification_record_bounce(*, message_ids: Iterable[str], reason: str) -> int:
@@ -435,7 +438,7 @@ def notification_record_bounce(*, message_ids: Iterable[str], reason: str) -> in
 
 
 def notifications_for_sla_event(
-    *, ticket: Ticket, event: SlaEvent, recipients: Iterable[User], label: str
+    *, ticket: Ticket, event: SlaEvent, recipients: Iterable[User], note: Note
 ) -> list[Notification]:
     """Tell the vendor side of a warning or a breach: the people the SLA policy names and the
     ticket's parties of `rules.RULES`; called by the SLA sweep inside the transaction that
@@ -455,7 +458,7 @@ def notifications_for_sla_event(
         people=[*recipients, *parties.people],
         line_targets=parties.line_targets,
         ticket=ticket,
-        data={"label": label},
+        data={"note": note_data(note)},
     )
 
 
@@ -498,7 +501,7 @@ def notifications_for_contract_end(
 
 
 def notifications_for_attention(
-    *, ticket: Ticket, reason: str, key: str = ""
+    *, ticket: Ticket, reason: str, key: str = "", reason_note: Note | None = None
 ) -> list[Notification]:
     """Tell the ticket's line lead and the supervisors (or, for a follow-up reminder with
     `key`, the assignee, else the lead) that a ticket needs them; inside the caller's
@@ -516,7 +519,7 @@ def notifications_for_attention(
         event_key=key or f"attention:{ticket.pk}:{ticket.attention_at}",
         people=people,
         ticket=ticket,
-        data={"reason": reason},
+        data={"reason": reason, **({"note": note_data(reason_note)} if reason_note else {})},
     )
 
 

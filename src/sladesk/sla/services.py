@@ -261,6 +261,7 @@ def _act(ticket: Ticket, event: SlaEvent, actions: list[str], note: str = "") ->
     from sladesk.tickets.services.conversation import add_comment
     from sladesk.tickets.services.escalation import raise_attention
 
+    history.action_end(ticket)  # each SLA event is an action of its own
     notified = _recipients(ticket, actions)
     event.data = {"notify": [person.email for person in notified], "actions": actions}
     event.save(update_fields=["data"])
@@ -277,7 +278,7 @@ def _act(ticket: Ticket, event: SlaEvent, actions: list[str], note: str = "") ->
     from sladesk.notifications.services import notifications_for_sla_event
     from sladesk.webhooks.services import webhooks_for_sla_event
 
-    notifications_for_sla_event(ticket=ticket, event=event, recipients=notified, label=label)
+    notifications_for_sla_event(ticket=ticket, event=event, recipients=notified, note=sla_note)
     webhooks_for_sla_event(ticket=ticket, event=event)
     if SlaAction.RAISE_PRIORITY in actions and ticket.priority != Priority.CRITICAL:
         higher = PRIORITY_LADDER[PRIORITY_LADDER.index(Priority(ticket.priority)) + 1]
@@ -316,6 +317,7 @@ def _act(ticket: Ticket, event: SlaEvent, actions: list[str], note: str = "") ->
     if not raised:  # raising wrote its own note
         add_comment(ticket, None, CommentKind.INTERNAL, note=sla_note)
     ticket.save()
+    history.action_end(ticket)
 
 
 def sla_process(

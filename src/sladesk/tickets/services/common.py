@@ -73,6 +73,7 @@ def finish(ticket: Ticket, actor: User | None) -> None:
     ticket.updated_at = clock.now()
     ticket.save()
     sla_services.ticket_sla_refresh(ticket, actor=actor)
+    history.action_end(ticket)
 
 
 def require_open(ticket: Ticket) -> None:

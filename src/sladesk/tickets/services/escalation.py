@@ -187,7 +187,7 @@ def raise_attention(
         CommentKind.INTERNAL,
         note=Note("attention_raised", {"reason": reason_note or reason}),
     )
-    notifications_for_attention(ticket=ticket, reason=reason)
+    notifications_for_attention(ticket=ticket, reason=reason, reason_note=reason_note)
     return True
 
 
@@ -367,7 +367,10 @@ def external_cases_remind(*, today: dt.date | None = None) -> int:
             reason = follow_up.render()
             add_comment(case.ticket, None, CommentKind.INTERNAL, note=follow_up)
             notifications_for_attention(
-                ticket=case.ticket, reason=reason, key=f"external-follow-up:{case.pk}:{day}"
+                ticket=case.ticket,
+                reason=reason,
+                key=f"external-follow-up:{case.pk}:{day}",
+                reason_note=follow_up,
             )
             reminded += 1
     return reminded

@@ -48,6 +48,21 @@ def snapshot(ticket: Ticket) -> dict[str, Any]:
     return {field: as_json(getattr(ticket, field)) for field in TRACKED_FIELDS}
 
 
+def action_state(ticket: Ticket) -> dict[str, Any]:
+    """What the consumers of events (the notification planner) keep about the action under
+    way on this loaded ticket: one service call, until `action_end`."""
+    state: dict[str, Any] | None = getattr(ticket, "_sladesk_action", None)
+    if state is None:
+        state = {}
+        ticket._sladesk_action = state  # type: ignore[attr-defined]  # per-action memo
+    return state
+
+
+def action_end(ticket: Ticket) -> None:
+    """The action on `ticket` is complete: the next event starts another."""
+    ticket.__dict__.pop("_sladesk_action", None)
+
+
 def record(
     ticket: Ticket,
     actor: User | None,
