@@ -232,3 +232,5 @@ LOGGING = {
 
 # The address people reach the desk at: links in mail and chat messages point there.
 SLADESK_PUBLIC_URL = os.environ.get("SLADESK_PUBLIC_URL", "http://127.0.0.1:8000").strip()
+# Days a notice read in the desk is kept (the bell's list); unread ones are kept.
+SLADESK_NOTIFICATIONS_KEEP_DAYS = config.env_int("SLADESK_NOTIFICATIONS_KEEP_DAYS", 180)

@@ -132,3 +132,20 @@ def test_a_reset_link_is_not_kept_once_sent(world: World, smtp_server: SmtpRecor
     row = Notification.objects.get(kind=NotificationKind.PASSWORD_RESET)
     assert row.status == NotificationStatus.SENT
     assert row.body == ""
+
+
+def test_read_desk_notices_are_forgotten_after_the_keeping_period(
+    world: World, settings: object
+) -> None:
+    from sladesk.notifications.services import notification_mark_read, notifications_prune
+
+    ticket = world.ticket(world.alpha)
+    services.ticket_comment(actor=world.agent1, ticket_id=ticket.pk, body="Hello")
+    desk = Notification.objects.filter(user=world.alpha.user, channel=DeliveryChannel.DESK)
+    read, unread = desk.order_by("pk")[:2]
+    notification_mark_read(actor=world.alpha.user, notification_id=read.pk)
+    mail_rows = Notification.objects.exclude(channel=DeliveryChannel.DESK).count()
+    assert notifications_prune(now=NOW + dt.timedelta(days=179)) == 0
+    assert notifications_prune(now=NOW + dt.timedelta(days=181)) == 1
+    assert set(desk.values_list("pk", flat=True)) == {unread.pk}
+    assert Notification.objects.exclude(channel=DeliveryChannel.DESK).count() == mail_rows

@@ -37,7 +37,7 @@ def every_minute(now: dt.datetime) -> str:
 def jobs() -> list[PeriodicJob]:
     from sladesk.accounts.tasks import contracts_sweep_task
     from sladesk.channels.tasks import inbound_retry_task, mailboxes_poll_task
-    from sladesk.notifications.tasks import notifications_deliver_task
+    from sladesk.notifications.tasks import notifications_deliver_task, notifications_prune_task
     from sladesk.sla.tasks import sla_sweep_task
     from sladesk.tickets.tasks import external_cases_remind_task
 
@@ -48,6 +48,7 @@ def jobs() -> list[PeriodicJob]:
         PeriodicJob("mail_poll", every_minute, mailboxes_poll_task.enqueue),
         PeriodicJob("intake_retry", every_minute, inbound_retry_task.enqueue),
         PeriodicJob("notifications_deliver", every_minute, notifications_deliver_task.enqueue),
+        PeriodicJob("notifications_prune", daily, notifications_prune_task.enqueue),
     ]
 
 

@@ -556,3 +556,15 @@ def notifications_read_for_ticket(*, actor: User, ticket_id: int) -> int:
         .order_by()
         .update(read_at=clock.now())
     )
+
+
+def notifications_prune(*, now: dt.datetime | None = None) -> int:
+    """The daily job: forget notices read in the desk more than
+    `SLADESK_NOTIFICATIONS_KEEP_DAYS` ago (unread ones and other channels' rows stay: those
+    thread mail and answer bounces); returns how many were removed."""
+    moment = now or clock.now()
+    cutoff = moment - dt.timedelta(days=settings.SLADESK_NOTIFICATIONS_KEEP_DAYS)
+    deleted, _by_model = Notification.objects.filter(
+        channel=DeliveryChannel.DESK, read_at__lt=cutoff
+    ).delete()
+    return deleted
