@@ -568,3 +568,24 @@ def notifications_prune(*, now: dt.datetime | None = None) -> int:
         channel=DeliveryChannel.DESK, read_at__lt=cutoff
     ).delete()
     return deleted
+
+
+def notification_written(
+    *, kind: str, event_key: str, user: User, subject: str, body: str
+) -> Notification:
+    """Mail already written for `user` (a password reset, whose link cannot be made again
+    later), into the outbox inside the caller's transaction; sent by the worker as is."""
+    row = Notification.objects.create(
+        channel=DeliveryChannel.EMAIL,
+        kind=kind,
+        event_key=event_key,
+        recipient=user.email,
+        user=user,
+        language=user.language,
+        automatic=True,
+        message_id=new_message_id(),
+        subject=subject.strip(),
+        body=body,
+    )
+    transaction.on_commit(delivery_kick)
+    return row

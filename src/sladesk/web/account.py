@@ -27,8 +27,7 @@ from sladesk.accounts.self_service import api_token_revoke, user_set_preferences
 from sladesk.accounts.services import api_token_create
 from sladesk.core.errors import DomainError
 from sladesk.notifications import services as notification_services
-from sladesk.notifications.choices import DeliveryChannel, NotificationKind
-from sladesk.notifications.models import Notification
+from sladesk.notifications.choices import NotificationKind
 from sladesk.web.common import actor_of, domain_errors_as_404
 from sladesk.web.forms import PreferencesForm, RevokeForm, TokenForm
 
@@ -55,19 +54,13 @@ class OutboxPasswordResetForm(PasswordResetForm):
             subject = "".join(render_to_string(subject_template_name, context).splitlines())
             body = render_to_string(email_template_name, context)
         with transaction.atomic():
-            Notification.objects.create(
-                channel=DeliveryChannel.EMAIL,
+            notification_services.notification_written(
                 kind=NotificationKind.PASSWORD_RESET,
                 event_key=f"password-reset:{user.pk}:{uuid.uuid4().hex}",
-                recipient=to_email.strip(),
                 user=user,
-                language=language,
-                automatic=True,
-                message_id=notification_services.new_message_id(),
-                subject=subject.strip(),
+                subject=subject,
                 body=body,
             )
-            transaction.on_commit(notification_services.delivery_kick)
 
 
 class PasswordResetView(auth_views.PasswordResetView):
