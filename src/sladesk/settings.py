@@ -36,6 +36,7 @@ INSTALLED_APPS = [
     "sladesk.sla",
     "sladesk.channels",
     "sladesk.problems",
+    "sladesk.knowledge",
     "sladesk.notifications",
     "sladesk.webhooks",
     "sladesk.web",

@@ -226,6 +226,10 @@ def problem_act(*, actor: User, problem_id: int, action: str, text: str = "") ->
         news = _news(problem)  # a known error or a fix: what only these steps reach
         if news:
             _tell_incidents(problem, news)
+        if step == lifecycle.Action.FIX:
+            from sladesk.knowledge.services import articles_flag_for_review
+
+            articles_flag_for_review(problem=problem)
     return problem
 
 

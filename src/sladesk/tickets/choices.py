@@ -85,6 +85,7 @@ class EventKind(models.TextChoices):
     ATTENTION_CLEARED = "attention_cleared", _("Lead's attention given")
     EXTERNAL_CASE_OPENED = "external_case_opened", _("External case opened")
     EXTERNAL_CASE_UPDATED = "external_case_updated", _("External case updated")
+    ARTICLE_LINKED = "article_linked", _("Knowledge article linked")
 
 
 class ExternalCaseStatus(models.TextChoices):

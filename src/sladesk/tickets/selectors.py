@@ -216,6 +216,7 @@ VENDOR_ONLY_EVENTS = (
     EventKind.ATTENTION_CLEARED,
     EventKind.EXTERNAL_CASE_OPENED,
     EventKind.EXTERNAL_CASE_UPDATED,
+    EventKind.ARTICLE_LINKED,  # the article may be the support team's own
 )
 
 

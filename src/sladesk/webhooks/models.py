@@ -16,6 +16,8 @@ class WebhookEvent(models.TextChoices):
     TICKET_COMMENTED = "ticket.commented", _("Public reply added")
     SLA_WARNING = "sla.warning", _("SLA warning")
     SLA_BREACH = "sla.breach", _("SLA breach")
+    ARTICLE_CREATED = "article.created", _("Knowledge article created")
+    ARTICLE_UPDATED = "article.updated", _("Knowledge article changed")
 
 
 def new_secret() -> str:

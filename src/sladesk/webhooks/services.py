@@ -31,6 +31,7 @@ from sladesk.webhooks.signing import DELIVERY_HEADER, SIGNATURE_HEADER, sign
 from sladesk.webhooks.transport import WebhookRefused, post
 
 if TYPE_CHECKING:
+    from sladesk.knowledge.models import Article
     from sladesk.sla.models import SlaEvent
 
 RECIPIENT_PREFIX = "webhook:"
@@ -162,6 +163,20 @@ def _enqueue(
     if not subscriptions:
         return []
     body = payload(event_type=event_type, ticket=ticket, at=at, details=details)
+    return _write(
+        subscriptions, event_key=event_key, event_type=event_type, ticket=ticket, body=body
+    )
+
+
+def _write(
+    subscriptions: list[WebhookSubscription],
+    *,
+    event_key: str,
+    event_type: str,
+    ticket: Ticket | None,
+    body: dict[str, Any],
+) -> list[Notification]:
+    """One outbox row per subscription, the body as it is now (each at most once)."""
     now = clock.now()
     written = []
     for subscription in subscriptions:
@@ -270,3 +285,50 @@ def webhook_redeliver(*, actor: User, subscription_id: int, delivery_id: int) ->
         row.save(update_fields=["status", "attempts", "next_attempt_at"])
         transaction.on_commit(delivery_kick)
     return row
+
+
+# --- knowledge base ----------------------------------------------------------------------
+
+
+def webhooks_for_article(article: Article, *, created: bool) -> list[Notification]:
+    """Called by every save of an article, in its transaction. A customer's subscription
+    hears only of published articles its organisation may read; the support team's (no
+    organisation) of every article, drafts and internal ones too."""
+    event_type = WebhookEvent.ARTICLE_CREATED if created else WebhookEvent.ARTICLE_UPDATED
+    subscriptions = [
+        s
+        for s in WebhookSubscription.objects.filter(is_active=True)
+        if event_type in s.events and _may_hear_of(s, article)
+    ]
+    body = {
+        "event": event_type,
+        "at": article.updated_at.isoformat(),
+        "article": {
+            "id": article.pk,
+            "title": article.title,
+            "language": article.language,
+            "status": article.status,
+            "audience": article.audience,
+            "organisation_id": article.organisation_id,
+            "version": article.version,
+        },
+    }
+    return _write(
+        subscriptions,
+        event_key=f"article-version:{article.pk}:{article.version}",
+        event_type=event_type,
+        ticket=None,
+        body=body,
+    )
+
+
+def _may_hear_of(subscription: WebhookSubscription, article: Article) -> bool:
+    from sladesk.knowledge.choices import ArticleStatus, Audience
+
+    if subscription.organisation_id is None:
+        return True
+    if article.status != ArticleStatus.PUBLISHED:
+        return False
+    if article.audience == Audience.ORGANISATION:
+        return article.organisation_id == subscription.organisation_id
+    return article.audience in (Audience.PUBLIC, Audience.CUSTOMERS)
