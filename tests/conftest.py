@@ -160,6 +160,7 @@ def foreign(world: World) -> dict[str, int]:
         actor=world.beta.user, ticket_id=ticket.pk, uploads=[services.Upload("b.log", b"x")]
     )
     from sladesk.channels.models import AlertSource
+    from sladesk.knowledge.services import ArticleDraft, article_create
     from sladesk.notifications.models import Notification
     from sladesk.problems.services import ProblemRegistration, problem_register
     from sladesk.webhooks.models import WebhookSubscription
@@ -198,5 +199,16 @@ def foreign(world: World) -> dict[str, int]:
             actor=world.agent1,
             data=ProblemRegistration(title=FOREIGN_SECRET),
             ticket_ids=[ticket.pk],
+        ).pk,
+        # Beta's own article (published, for Beta's people only): a secret to everyone else.
+        "article_id": article_create(
+            actor=world.agent1,
+            draft=ArticleDraft(
+                title=FOREIGN_SECRET,
+                body="beta article",
+                status="published",
+                audience="organisation",
+                organisation_id=world.beta.organisation.pk,
+            ),
         ).pk,
     }

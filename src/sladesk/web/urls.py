@@ -1,7 +1,15 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from sladesk.web import account, notification_settings, notifications, problems, views
+from sladesk.web import (
+    account,
+    help_centre,
+    knowledge,
+    notification_settings,
+    notifications,
+    problems,
+    views,
+)
 from sladesk.web.actions import ACTIONS, action_view
 from sladesk.web.mail_catcher import mail_detail, mail_list
 
@@ -69,6 +77,8 @@ urlpatterns = [
     ),
     path("problems/<int:problem_id>/<str:action>/", problems.problem_step, name="problem_step"),
     path("attachments/<int:attachment_id>/", views.attachment_download, name="attachment_download"),
+    *knowledge.urlpatterns,
+    *help_centre.urlpatterns,
     path("mail/", mail_list, name="mail_list"),
     path("mail/<str:name>/", mail_detail, name="mail_detail"),
 ]
