@@ -20,3 +20,26 @@ def test_the_demo_loads_people_then_tickets_in_many_states_once(db: None) -> Non
     demo_people_load(password="another-pass-456")  # a rerun only resets the passwords
     assert authenticate(username="agent1@vendor.example", password="another-pass-456") is not None
     assert Ticket.objects.count() == 40
+
+
+def test_the_demo_has_a_knowledge_base_for_each_audience(db: None) -> None:
+    from sladesk.accounts.models import User
+    from sladesk.knowledge import search
+    from sladesk.knowledge.models import Article, CustomerConfiguration
+    from sladesk.knowledge.selectors import article_readable
+
+    demo_people_load(password="demo-pass-123")
+    assert {a.audience for a in Article.objects.all()} == {
+        "public",
+        "customers",
+        "organisation",
+        "internal",
+    }
+    assert Article.objects.filter(translation_of__isnull=False).exists()
+    assert CustomerConfiguration.objects.count() == 2
+    beta = User.objects.get(email="user@beta.example")
+    readable = article_readable(user=beta)
+    assert [hit.article.title for hit in search.search(readable, "принтер")] == [
+        "Принтер не печатает"
+    ]
+    assert search.search(readable, "VPN") == []  # Alpha's own article

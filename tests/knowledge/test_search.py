@@ -143,3 +143,18 @@ def test_russian_suggestions_from_a_draft(world: World) -> None:
     printer = publish(world, "Принтер не печатает", "Перезапустите службу печати.", language="ru")
     hits = search.suggest(article_readable(user=None), "Наши принтеры перестали печатать")
     assert [hit.article.pk for hit in hits] == [printer]
+
+
+def test_the_index_can_be_rebuilt(world: World) -> None:
+    from django.core.management import call_command
+
+    from sladesk.knowledge.models import ArticleSearch
+
+    pk = publish(world, "Rebuilt entry")
+    ArticleSearch.objects.all().delete()
+    if connection.vendor != "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(f"DELETE FROM {search.FTS_TABLE}")  # noqa: S608
+    assert found(None, "rebuilt") == []
+    call_command("knowledge_reindex")
+    assert found(None, "rebuilt") == [pk]

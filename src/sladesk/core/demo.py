@@ -15,6 +15,7 @@ from sladesk.accounts.choices import ContractKind, ContractStatus, OrganisationK
 from sladesk.accounts.models import Contract, Organisation, Service, SupportLine, User
 from sladesk.core import clock
 from sladesk.core.bootstrap import vendor_ensure
+from sladesk.knowledge.demo import demo_knowledge_load
 from sladesk.sla.services import sla_install_examples
 from sladesk.tickets import services
 from sladesk.tickets.choices import Channel, Level
@@ -90,7 +91,8 @@ def demo_people_load(*, password: str) -> None:
         if Organisation.objects.filter(code="alpha").exists():
             User.objects.filter(email__endswith=".example").update(password=hashed)
             return
-        _organisations_and_people(hashed)
+        people = _organisations_and_people(hashed)
+        demo_knowledge_load(author=people["agent1@vendor.example"])
 
 
 def demo_tickets_load(*, ticket_count: int = TICKET_COUNT, seed: int = 2026) -> int:
