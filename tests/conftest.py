@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.test import Client
@@ -160,7 +161,7 @@ def foreign(world: World) -> dict[str, int]:
         actor=world.beta.user, ticket_id=ticket.pk, uploads=[services.Upload("b.log", b"x")]
     )
     from sladesk.channels.models import AlertSource
-    from sladesk.knowledge.services import ArticleDraft, article_create
+    from sladesk.knowledge.services import article_attach
     from sladesk.notifications.models import Notification
     from sladesk.problems.services import ProblemRegistration, problem_register
     from sladesk.webhooks.models import WebhookSubscription
@@ -178,6 +179,7 @@ def foreign(world: World) -> dict[str, int]:
     comment = ticket.comments.order_by("pk").first()
     assert attachment is not None
     assert comment is not None
+    article = _beta_article(world)
     return {
         "ticket_id": ticket.pk,
         "attachment_id": attachment.pk,
@@ -200,15 +202,33 @@ def foreign(world: World) -> dict[str, int]:
             data=ProblemRegistration(title=FOREIGN_SECRET),
             ticket_ids=[ticket.pk],
         ).pk,
-        # Beta's own article (published, for Beta's people only): a secret to everyone else.
-        "article_id": article_create(
+        # Beta's own article (published, for Beta's people only) and its file: secrets to
+        # everyone else.
+        "article_id": article.pk,
+        "article_file_id": article_attach(
             actor=world.agent1,
-            draft=ArticleDraft(
-                title=FOREIGN_SECRET,
-                body="beta article",
-                status="published",
-                audience="organisation",
-                organisation_id=world.beta.organisation.pk,
-            ),
+            article_id=article.pk,
+            upload=services.Upload("beta.png", PNG),
         ).pk,
     }
+
+
+PNG = bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+    "1f15c4890000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082"
+)
+
+
+def _beta_article(world: World) -> Any:
+    from sladesk.knowledge.services import ArticleDraft, article_create
+
+    return article_create(
+        actor=world.agent1,
+        draft=ArticleDraft(
+            title=FOREIGN_SECRET,
+            body="beta article",
+            status="published",
+            audience="organisation",
+            organisation_id=world.beta.organisation.pk,
+        ),
+    )

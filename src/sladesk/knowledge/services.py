@@ -8,10 +8,13 @@ deflect, always through `selectors.article_readable`."""
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from django.conf import settings
+from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils.text import slugify
@@ -32,6 +35,7 @@ from sladesk.knowledge.choices import (
 from sladesk.knowledge.models import (
     CONFIGURATION_FIELDS,
     Article,
+    ArticleAttachment,
     ArticleVersion,
     ArticleVote,
     Category,
@@ -46,6 +50,7 @@ from sladesk.tickets.models import Tag, Ticket
 from sladesk.tickets.services import history
 from sladesk.tickets.services.actions import ticket_resolve
 from sladesk.tickets.services.common import finish, lock_visible, require_vendor
+from sladesk.tickets.services.conversation import Upload, safe_filename, sniff_content_type
 
 BODY_LIMIT = 100_000  # characters of Markdown: a long manual, not a dump
 TITLE_LIMIT = 200
@@ -268,6 +273,35 @@ def _language_free(article: Article, language: str) -> None:
         .exists()
     ):
         raise DomainError(_("The article has this language already."), field="language")
+
+
+def article_attach(*, actor: User, article_id: int, upload: Upload) -> ArticleAttachment:
+    """Keep an image or a file of an article (Markdown then links to its address). Its type
+    is what the bytes are, never what the name says; the attachment limit applies."""
+    require_vendor(actor)
+    limit = settings.SLADESK_ATTACHMENT_MAX_BYTES
+    if len(upload.content) > limit:
+        raise DomainError(
+            _("%(name)s is larger than the limit of %(limit)d MiB.")
+            % {"name": upload.filename, "limit": limit // (1024 * 1024)},
+            field="file",
+        )
+    if not upload.content:
+        raise DomainError(_("The file is empty."), field="file")
+    article = selectors.article_get_readable(user=actor, article_id=article_id)
+    digest = hashlib.sha256(upload.content).hexdigest()
+    attachment = ArticleAttachment(
+        article=article,
+        filename=safe_filename(upload.filename),
+        content_type=sniff_content_type(upload.content),
+        size=len(upload.content),
+        sha256=digest,
+        uploaded_by=actor,
+        created_at=clock.now(),
+    )
+    attachment.file.save(digest, ContentFile(upload.content), save=False)
+    attachment.save()
+    return attachment
 
 
 # --- readers -----------------------------------------------------------------------------

@@ -5,6 +5,7 @@ from sladesk.web import (
     account,
     help_centre,
     knowledge,
+    knowledge_files,
     notification_settings,
     notifications,
     problems,
@@ -79,6 +80,7 @@ urlpatterns = [
     path("attachments/<int:attachment_id>/", views.attachment_download, name="attachment_download"),
     *knowledge.urlpatterns,
     *help_centre.urlpatterns,
+    *knowledge_files.urlpatterns,
     path("mail/", mail_list, name="mail_list"),
     path("mail/<str:name>/", mail_detail, name="mail_detail"),
 ]
