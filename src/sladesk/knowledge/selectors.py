@@ -3,7 +3,9 @@ endpoint, search and suggestion starts from it."""
 
 from __future__ import annotations
 
-from django.db.models import Q, QuerySet
+from dataclasses import dataclass
+
+from django.db.models import Count, Q, QuerySet
 from django.utils.translation import gettext as _
 
 from sladesk.accounts.choices import BlockReason, OrganisationKind, Role
@@ -11,13 +13,19 @@ from sladesk.accounts.models import Organisation, User
 from sladesk.accounts.selectors import organisation_block_reason
 from sladesk.core import clock
 from sladesk.core.errors import NotFound
+from sladesk.knowledge import search
 from sladesk.knowledge.choices import ArticleStatus, Audience
 from sladesk.knowledge.models import (
     Article,
     ArticleVersion,
+    Category,
     ConfigurationVersion,
     CustomerConfiguration,
+    TicketArticle,
 )
+from sladesk.problems.models import Problem
+from sladesk.tickets.models import Ticket
+from sladesk.tickets.selectors import ticket_visible_queryset
 
 LIST_RELATED = ("category", "owner", "organisation")
 
@@ -90,6 +98,12 @@ def articles_stale(articles: QuerySet[Article]) -> QuerySet[Article]:
     )
 
 
+def article_is_stale(*, article: Article) -> bool:
+    """The rule of `articles_stale` for one article at hand."""
+    overdue = article.review_on is not None and article.review_on < clock.now().date()
+    return article.status == ArticleStatus.PUBLISHED and (overdue or bool(article.review_reason))
+
+
 def article_translations(*, user: User | None, article: Article) -> QuerySet[Article]:
     """The other languages of `article` that `user` may read."""
     original = article.original_id
@@ -104,6 +118,94 @@ def article_translations(*, user: User | None, article: Article) -> QuerySet[Art
 def article_versions(*, article: Article) -> QuerySet[ArticleVersion]:
     """The versions of an article `article_get_readable` gave, newest first."""
     return article.versions.select_related("edited_by").order_by("-number")
+
+
+def article_version_get(*, article: Article, number: int) -> ArticleVersion:
+    """One version of an article `article_get_readable` gave."""
+    version = article_versions(article=article).filter(number=number).first()
+    if version is None:
+        raise NotFound(_("No such version."))
+    return version
+
+
+def article_version_before(*, version: ArticleVersion) -> ArticleVersion | None:
+    """The version saved just before `version` (None for the first)."""
+    return (
+        ArticleVersion.objects.filter(article_id=version.article_id, number__lt=version.number)
+        .order_by("-number")
+        .first()
+    )
+
+
+def articles_with_ticket_counts(articles: QuerySet[Article]) -> QuerySet[Article]:
+    """`articles`, each with `linked_tickets`: how many tickets it is tied to."""
+    return articles.annotate(linked_tickets=Count("ticket_links__ticket", distinct=True))
+
+
+def category_list() -> QuerySet[Category]:
+    return Category.objects.order_by("position", "name")
+
+
+def article_ticket_links(*, user: User, article: Article) -> QuerySet[TicketArticle]:
+    """The ties of an article to the tickets `user` may see, newest first."""
+    return (
+        TicketArticle.objects.filter(article=article, ticket__in=ticket_visible_queryset(user=user))
+        .select_related("ticket", "linked_by")
+        .order_by("-linked_at", "-id")
+    )
+
+
+def ticket_article_links(*, user: User, ticket: Ticket) -> QuerySet[TicketArticle]:
+    """The articles tied to a ticket (one the caller read through `ticket_get_visible`) that
+    `user` may read, newest first."""
+    return (
+        TicketArticle.objects.filter(ticket=ticket, article__in=article_readable(user=user))
+        .select_related("article")
+        .order_by("-linked_at", "-id")
+    )
+
+
+def problem_articles(*, user: User, problem: Problem) -> QuerySet[Article]:
+    """The articles written for a problem (one the caller read through `problem_get`)."""
+    return article_readable(user=user).filter(problem=problem).order_by("language", "-id")
+
+
+def article_ids_readable(*, user: User | None, article_ids: list[int]) -> set[int]:
+    """Which of `article_ids` `user` may read."""
+    if not article_ids:
+        return set()
+    return set(article_readable(user=user).filter(pk__in=article_ids).values_list("pk", flat=True))
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    hit: search.Hit
+    # The ticket's requester may read the article too: a link to it helps them.
+    shareable: bool
+
+
+def ticket_suggestions(*, user: User, ticket: Ticket, limit: int = 5) -> list[Suggestion]:
+    """The published articles that best match a ticket (the caller read it through
+    `ticket_get_visible`): its title, description, service and classification; each marked
+    whether the ticket's requester may read it (signed out, for a ticket without one)."""
+    text = " ".join(
+        part
+        for part in (
+            ticket.title,
+            ticket.description,
+            ticket.service.name if ticket.service else "",
+            str(ticket.ticket_class) if ticket.ticket_class else "",
+        )
+        if part
+    )
+    readable = article_readable(user=user).filter(status=ArticleStatus.PUBLISHED)
+    hits = search.suggest(readable, text, limit=limit)
+    if not hits:
+        return []
+    shareable = article_ids_readable(
+        user=ticket.requester, article_ids=[hit.article.pk for hit in hits]
+    )
+    return [Suggestion(hit=hit, shareable=hit.article.pk in shareable) for hit in hits]
 
 
 def _configuration_organisation(*, user: User, organisation_id: int) -> Organisation:

@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from sladesk.core.errors import DomainError, NotFound
+from sladesk.knowledge.selectors import problem_articles
 from sladesk.problems import selectors, services
 from sladesk.problems.choices import ProblemStatus
 from sladesk.problems.lifecycle import Action, allowed_actions
@@ -120,6 +121,7 @@ def problem_detail(request: HttpRequest, problem_id: int) -> HttpResponse:
         "events": selectors.problem_history(problem=problem),
         "steps": steps,
         "link_form": LinkForm(),
+        "articles": problem_articles(user=user, problem=problem),
     }
     return render(request, "web/problem_detail.html", context)
 

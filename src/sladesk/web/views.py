@@ -45,6 +45,7 @@ from sladesk.web.forms import (
     QueueFilterForm,
     TicketForm,
 )
+from sladesk.web.knowledge import ticket_knowledge
 
 PAGE_SIZE = 50
 
@@ -228,6 +229,8 @@ def ticket_detail(request: HttpRequest, ticket_id: int) -> HttpResponse:
             if user.is_vendor_staff and ticket.line is not None and ticket.line.is_external
             else []
         ),
+        # Suggested and linked articles, the customer's configuration: the team's only.
+        **ticket_knowledge(user=user, ticket=ticket),
     }
     return render(request, "web/ticket_detail.html", context)
 
