@@ -29,6 +29,7 @@ MISSING = dict.fromkeys(
         "problem_id",
         "case_id",
         "notification_id",
+        "article_id",
     ],
     999_999,
 )
@@ -93,6 +94,12 @@ PAYLOADS: dict[tuple[str, str], Any] = {
     ("delete", "/api/v1/problems/{problem_id}/incidents/{ticket_id}"): None,
     ("get", "/api/v1/problems/{problem_id}/events"): None,
     ("get", "/api/v1/tickets/{ticket_id}/problems"): None,
+    ("get", "/api/v1/kb/articles/{article_id}"): None,
+    ("patch", "/api/v1/kb/articles/{article_id}"): {"title": "mine now", "version": 1},
+    ("get", "/api/v1/kb/articles/{article_id}/versions"): None,
+    ("post", "/api/v1/kb/articles/{article_id}/vote"): {"helpful": True},
+    ("get", "/api/v1/organisations/{organisation_id}/configuration"): None,
+    ("put", "/api/v1/organisations/{organisation_id}/configuration"): {"notes": "x", "version": 0},
 }
 
 

@@ -10,6 +10,7 @@ from ninja.openapi.schema import OpenAPISchema
 import sladesk
 from sladesk.api import (
     administration,
+    knowledge,
     monitoring,
     notifications,
     problem_management,
@@ -49,3 +50,4 @@ api.add_router("/", webhooks.router)
 api.add_router("/", monitoring.router)
 api.add_router("/", problem_management.router)
 api.add_router("/", notifications.router)
+api.add_router("/", knowledge.router)
