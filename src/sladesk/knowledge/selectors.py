@@ -17,6 +17,7 @@ from sladesk.knowledge import search
 from sladesk.knowledge.choices import ArticleStatus, Audience
 from sladesk.knowledge.models import (
     Article,
+    ArticleAttachment,
     ArticleVersion,
     Category,
     ConfigurationVersion,
@@ -102,6 +103,20 @@ def article_is_stale(*, article: Article) -> bool:
     """The rule of `articles_stale` for one article at hand."""
     overdue = article.review_on is not None and article.review_on < clock.now().date()
     return article.status == ArticleStatus.PUBLISHED and (overdue or bool(article.review_reason))
+
+
+def article_attachment_get_readable(*, user: User | None, attachment_id: int) -> ArticleAttachment:
+    """A file of an article `user` may read; for anyone else it does not exist."""
+    attachment = (
+        ArticleAttachment.objects.filter(
+            pk=attachment_id, article__in=article_readable(user=user).values("pk")
+        )
+        .select_related("article")
+        .first()
+    )
+    if attachment is None:
+        raise NotFound(_("No such file."))
+    return attachment
 
 
 def article_translations(*, user: User | None, article: Article) -> QuerySet[Article]:
