@@ -478,3 +478,32 @@ def test_the_ticket_page_costs_the_same_with_more_articles(world: World) -> None
         client.post(reverse("web:kb_link_ticket", args=[written.pk, ticket.pk]))
     many = queries_for(lambda: client.get(url))
     assert many == few
+
+
+@pytest.mark.parametrize("parameters", [{}, {"q": "printer"}, {"stale": "on"}])
+def test_the_list_costs_the_same_however_many_articles(
+    world: World, parameters: dict[str, str]
+) -> None:
+    from tests.web.test_query_counts import queries_for
+
+    client = signed_in(world.agent1)
+    url = reverse("web:kb_list")
+
+    def add(count: int) -> None:
+        for number in range(count):
+            published(
+                world,
+                f"Printer {Article.objects.count()} {number}",
+                "spooler",
+                review_on=dt.date(2000, 1, 1),
+                organisation_id=world.alpha.organisation.pk,
+                audience=Audience.ORGANISATION,
+                tags=("printing",),
+            )
+
+    add(2)
+    few = queries_for(lambda: client.get(url, parameters))
+    add(8)
+    many = queries_for(lambda: client.get(url, parameters))
+    assert many == few
+    assert many <= 12  # PostgreSQL's search adds a savepoint, its settings and the snippets
