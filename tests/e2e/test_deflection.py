@@ -128,3 +128,31 @@ def test_i_still_need_help_hides_the_suggestions_and_keeps_the_draft(
     assert not Deflection.objects.exists()
     answer.refresh_from_db()
     assert answer.deflections == 0
+
+
+def test_someone_signed_out_searches_the_help_centre_and_votes(
+    story_clock: None, live_server: Any, world: World, browser: Any, artifacts: Path
+) -> None:
+    case = CASES["en"]
+    public = publish(world, case["title"], case["body"], "en", audience=Audience.PUBLIC)
+    for_customers = publish(world, "Printer drivers for customers", case["body"], "en")
+    counter = [0]
+    visitor = Actor(browser, live_server.url, "en", artifacts, "visitor")
+    visitor.page.goto(f"{live_server.url}/help/")
+    expect(visitor.page.locator(f".popular [data-article='{public.pk}']")).to_be_visible()
+    visitor.page.fill("#help-q", "print queue")
+    visitor.page.click("button[data-action=help-search]")
+    result = visitor.page.locator(f".results [data-article='{public.pk}']")
+    expect(result.locator("mark").first).to_be_visible()
+    assert visitor.page.locator(f"[data-article='{for_customers.pk}']").count() == 0
+    visitor.shot("search", counter)
+
+    result.locator("a").click()
+    expect(visitor.page.locator("h1")).to_have_text(case["title"])
+    visitor.page.click("button[data-action=helpful]")
+    expect(visitor.page.locator(".messages .success")).to_be_visible()
+    visitor.shot("voted", counter)
+    assert visitor.blocked == []
+    visitor.close()
+    public.refresh_from_db()
+    assert (public.views, public.helpful_votes) == (2, 1)

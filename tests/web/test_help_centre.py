@@ -3,6 +3,8 @@ who reads which article, what readers' votes, views and deflections count, and b
 
 from __future__ import annotations
 
+from functools import partial
+
 import pytest
 from django.test import Client
 from django.urls import reverse
@@ -13,6 +15,7 @@ from sladesk.knowledge.models import Article, ArticleVote, Category, Deflection
 from sladesk.knowledge.services import ArticleDraft, article_create, configuration_save
 from sladesk.tickets.models import Ticket
 from tests.conftest import World, signed_in
+from tests.web.test_query_counts import queries_for
 
 
 def article(world: World, title: str, **fields: object) -> Article:
@@ -332,3 +335,32 @@ def test_a_specialist_reads_their_own_organisations_configuration_only(
 def test_a_configuration_never_written_shows_an_empty_page(world: World) -> None:
     page = titles_on(signed_in(world.alpha.specialist), reverse("web:help_configuration"))
     assert 'class="empty"' in page
+
+
+@pytest.mark.parametrize("who", ["signed_out", "customer", "agent"])
+def test_the_help_centre_costs_the_same_queries_however_many_articles(
+    world: World, who: str
+) -> None:
+    shelf = Category.objects.create(name="Printers")
+    clients = {
+        "signed_out": Client(),
+        "customer": signed_in(world.alpha.user),
+        "agent": signed_in(world.agent1),
+    }
+    client = clients[who]
+    pages = [
+        (reverse("web:help_home"), {}),
+        (reverse("web:help_home"), {"q": "printer"}),
+        (reverse("web:help_home"), {"category": str(shelf.pk)}),
+    ]
+
+    def cost() -> list[int]:
+        return [queries_for(partial(client.get, url, query)) for url, query in pages]
+
+    article(world, "Printer one", category_id=shelf.pk)
+    cost()  # caches warm (the session, the organisation's contract)
+    few = cost()
+    for number in range(8):
+        original = article(world, f"Printer {number}", category_id=shelf.pk)
+        article(world, f"Принтер {number}", language="ru", translation_of_id=original.pk)
+    assert cost() == few
