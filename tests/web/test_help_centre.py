@@ -12,7 +12,12 @@ from django.urls import reverse
 from sladesk.accounts.models import User
 from sladesk.knowledge.choices import ArticleStatus, Audience
 from sladesk.knowledge.models import Article, ArticleVote, Category, Deflection
-from sladesk.knowledge.services import ArticleDraft, article_create, configuration_save
+from sladesk.knowledge.services import (
+    ArticleDraft,
+    article_create,
+    article_deflect,
+    configuration_save,
+)
 from sladesk.tickets.models import Ticket
 from tests.conftest import World, signed_in
 from tests.web.test_query_counts import queries_for
@@ -243,6 +248,10 @@ def test_a_long_or_hostile_draft_never_fails(world: World, shelf: dict[str, Arti
     stored = Deflection.objects.get()
     assert "\x00" not in stored.text
     assert len(stored.text) <= 10_000
+    # The service itself keeps no NUL either (the API calls it with the client's text).
+    direct = article_deflect(user=world.alpha.user, article_id=shelf["public"].pk, text="a\x00b")
+    direct.refresh_from_db()
+    assert direct.text == "ab"
 
 
 def test_this_answered_my_question_counts_a_deflection_and_registers_no_ticket(

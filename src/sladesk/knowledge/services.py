@@ -359,7 +359,7 @@ def article_deflect(*, user: User, article_id: int, text: str = "") -> Deflectio
             article=article,
             user=user,
             organisation_id=user.organisation_id if user.is_customer else None,
-            text=text[:DEFLECTION_TEXT_LIMIT],
+            text=text[:DEFLECTION_TEXT_LIMIT].replace("\x00", ""),  # PostgreSQL keeps no NUL
             created_at=clock.now(),
         )
         Article.objects.filter(pk=article.pk).update(deflections=F("deflections") + 1)
