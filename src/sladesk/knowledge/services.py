@@ -13,7 +13,6 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.db.models import F
@@ -50,7 +49,12 @@ from sladesk.tickets.models import Tag, Ticket
 from sladesk.tickets.services import history
 from sladesk.tickets.services.actions import ticket_resolve
 from sladesk.tickets.services.common import finish, lock_visible, require_vendor
-from sladesk.tickets.services.conversation import Upload, safe_filename, sniff_content_type
+from sladesk.tickets.services.conversation import (
+    Upload,
+    require_within_limit,
+    safe_filename,
+    sniff_content_type,
+)
 
 BODY_LIMIT = 100_000  # characters of Markdown: a long manual, not a dump
 TITLE_LIMIT = 200
@@ -279,13 +283,7 @@ def article_attach(*, actor: User, article_id: int, upload: Upload) -> ArticleAt
     """Keep an image or a file of an article (Markdown then links to its address). Its type
     is what the bytes are, never what the name says; the attachment limit applies."""
     require_vendor(actor)
-    limit = settings.SLADESK_ATTACHMENT_MAX_BYTES
-    if len(upload.content) > limit:
-        raise DomainError(
-            _("%(name)s is larger than the limit of %(limit)d MiB.")
-            % {"name": upload.filename, "limit": limit // (1024 * 1024)},
-            field="file",
-        )
+    require_within_limit(upload, field="file")
     if not upload.content:
         raise DomainError(_("The file is empty."), field="file")
     article = selectors.article_get_readable(user=actor, article_id=article_id)

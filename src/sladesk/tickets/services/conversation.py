@@ -69,16 +69,21 @@ def sniff_content_type(content: bytes) -> str:
     return "text/plain"
 
 
-def _store_attachment(
-    ticket: Ticket, comment: Comment | None, actor: User | None, upload: Upload
-) -> Attachment:
+def require_within_limit(upload: Upload, *, field: str) -> None:
+    """Refuse a file over the attachment limit (tickets' and articles' alike)."""
     limit = settings.SLADESK_ATTACHMENT_MAX_BYTES
     if len(upload.content) > limit:
         raise DomainError(
             _("%(name)s is larger than the limit of %(limit)d MiB.")
             % {"name": upload.filename, "limit": limit // (1024 * 1024)},
-            field="attachments",
+            field=field,
         )
+
+
+def _store_attachment(
+    ticket: Ticket, comment: Comment | None, actor: User | None, upload: Upload
+) -> Attachment:
+    require_within_limit(upload, field="attachments")
     digest = hashlib.sha256(upload.content).hexdigest()
     attachment = Attachment(
         ticket=ticket,
