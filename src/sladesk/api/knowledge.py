@@ -22,6 +22,7 @@ from sladesk.api.schemas import StrictIn
 from sladesk.knowledge import search, selectors, services
 from sladesk.knowledge.choices import ArticleLanguage, ArticleStatus, Audience
 from sladesk.knowledge.models import Article, ArticleVersion, CustomerConfiguration, TicketArticle
+from sladesk.tickets.selectors import ticket_visible_queryset
 from sladesk.tickets.services.common import require_vendor
 
 router = Router(tags=["knowledge"])
@@ -221,13 +222,16 @@ class ConfigurationIn(StrictIn):
 
 def _articles_out(user: User, articles: list[Article]) -> list[ArticleOut]:
     """Articles as the API shows them, in three queries whatever their number: the tickets
-    tied to each, and the translations the reader may read (through the one audience rule).
-    Tags and services must be prefetched."""
+    tied to each (of those the reader may see), and the translations the reader may read
+    (through the one audience rule). Tags and services must be prefetched."""
     ids = [article.pk for article in articles]
     linked = dict(
-        TicketArticle.objects.filter(article_id__in=ids)
+        # Only the tickets the reader may see: a customer learns nothing of others' tickets.
+        TicketArticle.objects.filter(
+            article_id__in=ids, ticket__in=ticket_visible_queryset(user=user)
+        )
         .values_list("article_id")
-        .annotate(count=Count("id"))
+        .annotate(count=Count("ticket_id", distinct=True))
         .values_list("article_id", "count")
     )
     originals = {article.original_id for article in articles}
