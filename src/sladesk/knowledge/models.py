@@ -42,9 +42,11 @@ class Article(models.Model):
     # The body rendered and sanitised when it was saved: pages never render on each view.
     body_html = models.TextField(editable=False, blank=True)
     language = models.CharField(_("language"), max_length=5, choices=ArticleLanguage.choices)
+    # Indexed as the first column of the unique language per article.
     translation_of = models.ForeignKey(
         "self",
         on_delete=models.CASCADE,
+        db_index=False,
         null=True,
         blank=True,
         related_name="translations",

@@ -46,7 +46,7 @@ class Migration(migrations.Migration):
                 ('problem', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='articles', to='problems.problem', verbose_name='known error')),
                 ('services', models.ManyToManyField(blank=True, related_name='articles', to='accounts.service', verbose_name='services')),
                 ('tags', models.ManyToManyField(blank=True, related_name='articles', to='tickets.tag')),
-                ('translation_of', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='translations', to='knowledge.article', verbose_name='translation of')),
+                ('translation_of', models.ForeignKey(blank=True, db_index=False, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='translations', to='knowledge.article', verbose_name='translation of')),
             ],
             options={
                 'verbose_name': 'article',
