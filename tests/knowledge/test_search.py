@@ -88,6 +88,14 @@ def test_short_and_empty_drafts_suggest_nothing(world: World) -> None:
     assert search.suggest(article_readable(user=None), "  ") == []
 
 
+def test_a_draft_s_little_words_suggest_nothing(world: World) -> None:
+    publish(world, "The other one", "What this is about and what they would have.")
+    publish(world, "Что это", "Когда это было, что они сказали и где теперь.", language="ru")
+    publish(world, "Jak to", "Když není tak také ten.", language="cs")
+    draft = "Hello, the thing is that when they said what it was about. Что это было? Když to"
+    assert search.suggest(article_readable(user=None), draft) == []
+
+
 def test_search_keeps_the_audience(world: World) -> None:
     public = publish(world, "Licence renewal public")
     customers = publish(world, "Licence renewal customers", audience=Audience.CUSTOMERS)

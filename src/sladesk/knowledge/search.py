@@ -20,6 +20,7 @@ from django.db.models import QuerySet
 
 from sladesk.knowledge import markdown
 from sladesk.knowledge.models import Article, ArticleSearch
+from sladesk.knowledge.stopwords import STOP_WORDS
 
 FTS_TABLE = "knowledge_article_fts"
 # Private markers around the matched words; the snippet is escaped, then they become <mark>.
@@ -36,11 +37,11 @@ class Hit:
     snippet: str  # safe HTML: escaped text with <mark> around the words found
 
 
-def words(text: str, *, minimum: int = 1) -> list[str]:
-    """The distinct words of `text` (at most MAX_WORDS), in their order."""
+def words(text: str, *, minimum: int = 1, stop: frozenset[str] = frozenset()) -> list[str]:
+    """The distinct words of `text` (at most MAX_WORDS), in their order, none of `stop`."""
     seen: dict[str, None] = {}
     for word in WORD.findall(text.lower()):
-        if len(word) >= minimum and word.replace("_", ""):
+        if len(word) >= minimum and word.replace("_", "") and word not in stop:
             seen.setdefault(word, None)
     return list(seen)[:MAX_WORDS]
 
@@ -97,35 +98,52 @@ _PG_DOCUMENT = (
 def _pg_query(joiner: str) -> str:
     """A tsquery over the three configurations from three parameters (the same words):
     all the words (`&`) for search, any of them (`|`) for suggestions."""
-    parts = [
-        "plainto_tsquery('russian', %s)",
-        "plainto_tsquery('english', %s)",
-        "plainto_tsquery('simple', unaccent(%s))",
-    ]
     if joiner == "|":
-        parts = [f"replace({part}::text, '&', '|')::tsquery" for part in parts]
-    return " || ".join(parts)
+        # Each lexeme once, and none of the stop words the language configurations drop
+        # ("the", "our", "и"), which `simple` would keep: a draft's many words would
+        # otherwise match nearly every article, and every match is ranked.
+        return (
+            "SELECT string_agg(quote_literal(lexeme), ' | ')::tsquery FROM ("
+            " SELECT unnest(tsvector_to_array("
+            "to_tsvector('russian', %s) || to_tsvector('english', %s))) AS lexeme"
+            " UNION SELECT lexeme FROM unnest(tsvector_to_array("
+            "to_tsvector('simple', unaccent(%s)))) AS lexeme"
+            " WHERE to_tsvector('russian', lexeme) <> ''::tsvector"
+            ") AS lexemes"
+        )
+    return (
+        "plainto_tsquery('russian', %s) || plainto_tsquery('english', %s)"
+        " || plainto_tsquery('simple', unaccent(%s))"
+    )
 
 
 def _pg_hits(readable: QuerySet[Article], text: str, joiner: str, limit: int) -> list[Hit]:
-    readable_sql, readable_params = readable.values("pk").query.sql_with_params()
+    # No ordering: the selector's (the newest first) would sort every readable article.
+    readable_sql, readable_params = readable.order_by().values("pk").query.sql_with_params()
     query, query_params = _pg_query(joiner), [text] * 3
-    # A search also takes a title close to the words (a typo, part of a number): trigram
-    # word similarity, served by the title's trigram index.
-    typo, typo_params = ("OR %s <%% s.title", [text]) if joiner == "&" else ("", [])
+    if joiner == "&":
+        # A search also takes a title close to the words (a typo, part of a number): trigram
+        # word similarity, served by the title's trigram index. Cover density rewards the
+        # words standing together.
+        rank = "ts_rank_cd(s.document, q.query, 32) + word_similarity(%s, s.title)"
+        rank_params, typo, typo_params = [text], "OR %s <%% s.title", [text]
+    else:
+        # Any of many words: every cover is one word, so cover density would only count
+        # them, at several times the cost; and a draft's trigrams against every matching
+        # title say little (the title already weighs most in the document).
+        rank, rank_params, typo, typo_params = "ts_rank(s.document, q.query, 32)", [], "", []
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(f"SET LOCAL pg_trgm.word_similarity_threshold = {TRIGRAM_THRESHOLD}")
         cursor.execute(  # constants and the selector's SQL; the words are parameters
             f"""
             WITH q AS (SELECT ({query}) AS query)
-            SELECT s.article_id,
-                   ts_rank_cd(s.document, q.query, 32) + word_similarity(%s, s.title) AS rank
+            SELECT s.article_id, {rank} AS rank
             FROM knowledge_articlesearch s, q
             WHERE s.article_id IN ({readable_sql}) AND (s.document @@ q.query {typo})
             ORDER BY rank DESC, s.article_id DESC
             LIMIT %s
             """,  # noqa: S608
-            [*query_params, text, *readable_params, *typo_params, limit],
+            [*query_params, *rank_params, *readable_params, *typo_params, limit],
         )
         ids = [row[0] for row in cursor.fetchall()]
         if not ids:
@@ -161,7 +179,7 @@ def _fts_query(terms: list[str], joiner: str) -> str:
 def _sqlite_hits(
     readable: QuerySet[Article], terms: list[str], joiner: str, limit: int
 ) -> list[Hit]:
-    readable_sql, readable_params = readable.values("pk").query.sql_with_params()
+    readable_sql, readable_params = readable.order_by().values("pk").query.sql_with_params()
     sql = f"""
         SELECT rowid, snippet({FTS_TABLE}, 1, %s, %s, ' … ', 16)
         FROM {FTS_TABLE}
@@ -203,4 +221,4 @@ def search(readable: QuerySet[Article], query: str, *, limit: int = 20) -> list[
 
 def suggest(readable: QuerySet[Article], text: str, *, limit: int = 5) -> list[Hit]:
     """The articles of `readable` that best match a draft (any of its words), best first."""
-    return _find(readable, words(text, minimum=MIN_SUGGEST_LENGTH), "|", limit)
+    return _find(readable, words(text, minimum=MIN_SUGGEST_LENGTH, stop=STOP_WORDS), "|", limit)
