@@ -166,3 +166,40 @@ def test_the_index_can_be_rebuilt(world: World) -> None:
     assert found(None, "rebuilt") == []
     call_command("knowledge_reindex")
     assert found(None, "rebuilt") == [pk]
+
+
+@postgres_only
+def test_a_draft_s_common_words_rank_but_its_rare_ones_find(world: World) -> None:
+    servers = [
+        publish(world, f"Server {n} maintenance", "The server restarts at night.")
+        for n in range(6)
+    ]
+    spooler = publish(world, "Print spooler crashes", "The spooler stops on the server.")
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE knowledge_articlesearch")  # "server" is now common
+    readable = article_readable(user=None)
+    # The rare word finds, the common one ranks: the spooler article first.
+    hits = search.suggest(readable, "our server spooler crashed again")
+    assert hits[0].article.pk == spooler
+    assert "<mark>spooler</mark>" in hits[0].snippet.lower()
+    # Common words alone still find what holds them all.
+    hits = search.suggest(readable, "server restarts at night")
+    assert {hit.article.pk for hit in hits} <= set(servers)
+    assert len(hits) == 5
+    # The snippet starts near the first word found, deep in a long text.
+    long = publish(world, "Long one", "Filler words here. " * 400 + "The quasar flickers.")
+    [hit] = search.search(readable, "quasar")
+    assert hit.article.pk == long
+    assert "<mark>quasar</mark>" in hit.snippet
+
+
+@postgres_only
+def test_the_caller_s_transaction_keeps_its_planner_settings(world: World) -> None:
+    from django.db import transaction
+
+    publish(world, "Printer shows offline")
+    with transaction.atomic(), connection.cursor() as cursor:
+        search.search(article_readable(user=None), "printer")
+        search.suggest(article_readable(user=None), "the printer is offline")
+        cursor.execute("SHOW enable_seqscan")
+        assert cursor.fetchone()[0] == "on"

@@ -506,4 +506,4 @@ def test_the_list_costs_the_same_however_many_articles(
     add(8)
     many = queries_for(lambda: client.get(url, parameters))
     assert many == few
-    assert many <= 12  # PostgreSQL's search adds a savepoint, its settings and the snippets
+    assert many <= 13  # PostgreSQL's search adds a savepoint, its settings and the snippets

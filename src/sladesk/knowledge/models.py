@@ -143,9 +143,9 @@ class Article(models.Model):
 class ArticleSearch(models.Model):
     """An article as search reads it, written by every save (`knowledge.search.index`).
 
-    On PostgreSQL `document` holds the weighted tsvector (title A, body B) in the russian,
-    english and unaccented simple configurations; on SQLite it stays empty and an FTS5 table
-    (created by the migrations) holds the words."""
+    On PostgreSQL `document` holds the weighted tsvector (title A, body B; the search module
+    says in which configurations); on SQLite it stays empty and an FTS5 table (created by the
+    migrations) holds the words."""
 
     article = models.OneToOneField(
         Article, on_delete=models.CASCADE, primary_key=True, related_name="search_entry"
@@ -153,6 +153,8 @@ class ArticleSearch(models.Model):
     title = models.CharField(max_length=200)
     text = models.TextField(blank=True)  # the body without markup: snippets come from it
     document = SearchVectorField(null=True)
+    # The title and the start of the text alone: small enough to rank every match by.
+    head = SearchVectorField(null=True)
 
     def __str__(self) -> str:
         return self.title

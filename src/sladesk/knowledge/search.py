@@ -1,9 +1,10 @@
 """Finding articles: the index every save writes, search (all the words) and suggestions
 (any of the words, for a customer's draft or a ticket), ranked with a highlighted snippet.
 
-PostgreSQL: a weighted tsvector in the `russian` (a form of a word finds the others; Latin
-words go through the English stemmer), `english` and unaccented `simple` configurations
-(Czech without its diacritics), plus trigram similarity of the title for typos and numbers.
+PostgreSQL: a weighted tsvector in the `russian` configuration (a form of a word finds the
+others; Latin words go through the English stemmer), for Czech articles also in unaccented
+`simple` (Czech without its diacritics), plus trigram similarity of the title for typos and
+numbers.
 SQLite: an FTS5 table folding case (Cyrillic too) and diacritics, each word a prefix.
 
 Who may read what is never decided here: every query runs inside the `readable` queryset
@@ -14,8 +15,10 @@ from __future__ import annotations
 import html
 import re
 from dataclasses import dataclass
+from typing import Any
 
 from django.db import connection, transaction
+from django.db.backends.utils import CursorWrapper
 from django.db.models import QuerySet
 
 from sladesk.knowledge import markdown
@@ -61,11 +64,7 @@ def index(article: Article) -> None:
     )
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            cursor.execute(
-                f"UPDATE knowledge_articlesearch SET document = {_PG_DOCUMENT} "  # noqa: S608
-                "WHERE article_id = %s",
-                [article.pk],
-            )
+            cursor.execute(f"{PG_INDEX} AND s.article_id = %s", [article.pk])
         else:
             cursor.execute(f"DELETE FROM {FTS_TABLE} WHERE rowid = %s", [article.pk])  # noqa: S608
             cursor.execute(
@@ -85,82 +84,180 @@ def reindex_all() -> int:
 
 # --- PostgreSQL --------------------------------------------------------------------------
 
-_PG_DOCUMENT = (
-    "setweight(to_tsvector('russian', title), 'A')"
-    " || setweight(to_tsvector('english', title), 'A')"
-    " || setweight(to_tsvector('simple', unaccent(title)), 'A')"
-    " || setweight(to_tsvector('russian', text), 'B')"
-    " || setweight(to_tsvector('english', text), 'B')"
-    " || setweight(to_tsvector('simple', unaccent(text)), 'B')"
+HEAD_CHARS = 600  # of the text, ranked with the title: what the article is about
+RERANK = 100  # the best candidates by their heads, ranked again by their whole documents
+
+
+def _pg_vector(text: str) -> str:
+    """The weighted tsvector of the title and `text`. The `russian` configuration stems
+    Russian words and, through the English stemmer, Latin ones (and folds ё); a Czech
+    article adds its words unaccented in `simple`, which has no stemmer to spoil them. One
+    configuration per word keeps the documents small: each one ranked is decompressed."""
+    return f"""
+        setweight(to_tsvector('russian', s.title), 'A')
+        || setweight(to_tsvector('russian', {text}), 'B')
+        || CASE WHEN a.language = 'cs' THEN
+            setweight(to_tsvector('simple', unaccent(s.title)), 'A')
+            || setweight(to_tsvector('simple', unaccent({text})), 'B')
+        ELSE ''::tsvector END"""
+
+
+_HEAD = _pg_vector(f"left(s.text, {HEAD_CHARS})")
+PG_INDEX = (
+    f"UPDATE knowledge_articlesearch s SET document = {_pg_vector('s.text')}, head = {_HEAD}"  # noqa: S608
+    " FROM knowledge_article a WHERE a.id = s.article_id"
 )
 
 
-def _pg_query(joiner: str) -> str:
-    """A tsquery over the three configurations from three parameters (the same words):
-    all the words (`&`) for search, any of them (`|`) for suggestions."""
-    if joiner == "|":
-        # Each lexeme once, and none of the stop words the language configurations drop
-        # ("the", "our", "и"), which `simple` would keep: a draft's many words would
-        # otherwise match nearly every article, and every match is ranked.
-        return (
-            "SELECT string_agg(quote_literal(lexeme), ' | ')::tsquery FROM ("
-            " SELECT unnest(tsvector_to_array("
-            "to_tsvector('russian', %s) || to_tsvector('english', %s))) AS lexeme"
-            " UNION SELECT lexeme FROM unnest(tsvector_to_array("
-            "to_tsvector('simple', unaccent(%s)))) AS lexeme"
-            " WHERE to_tsvector('russian', lexeme) <> ''::tsvector"
-            ") AS lexemes"
-        )
-    return (
-        "plainto_tsquery('russian', %s) || plainto_tsquery('english', %s)"
-        " || plainto_tsquery('simple', unaccent(%s))"
-    )
+# The lexemes of the words, each with the share of articles holding it (ANALYZE's most
+# common elements; 0 for the rest): `simple` adds the unaccented Latin words (Czech
+# without its diacritics; only Czech articles hold them), without the stop words `russian`
+# drops.
+_PG_LEXEMES = """
+    SELECT words.lexeme, coalesce(max(common.share), 0),
+        (plainto_tsquery('russian', %s) || plainto_tsquery('simple', unaccent(%s)))::text
+    FROM (
+        SELECT unnest(tsvector_to_array(to_tsvector('russian', %s))) AS lexeme
+        UNION SELECT lexeme FROM unnest(tsvector_to_array(to_tsvector('simple', unaccent(%s))))
+        AS lexeme WHERE lexeme !~ '[\\u0430-\\u044f\\u0451]'
+            AND to_tsvector('russian', lexeme) <> ''::tsvector
+    ) AS words LEFT JOIN (
+        SELECT unnest(most_common_elems::text::text[]) AS lexeme,
+               unnest(most_common_elem_freqs) AS share
+        FROM pg_stats WHERE schemaname = current_schema()
+            AND tablename = 'knowledge_articlesearch' AND attname = 'document'
+    ) AS common USING (lexeme)
+    GROUP BY words.lexeme ORDER BY words.lexeme"""
+_ESCAPE = re.compile(r"(\W)")  # a character a regular expression must take literally
+COMMON_SHARE = 0.2  # a word in more of the articles than this tells a draft's subject poorly
+
+
+def _quoted(lexeme: str) -> str:
+    return "'" + lexeme.replace("\\", "\\\\").replace("'", "''") + "'"
+
+
+def _pg_terms(cursor: CursorWrapper, text: str, joiner: str) -> tuple[str, str, list[str]]:
+    """What finds an article and what ranks it (tsqueries), and the lexemes (for snippets).
+
+    A search finds what holds every word in a form of it. A draft finds what holds any of
+    its rarer words, or all of its common ones ("server", "problem"); alone, a common word
+    only weighs in the ranking, as Lucene's common terms do: matched, any of them would
+    bring nearly every article to be ranked."""
+    cursor.execute(_PG_LEXEMES, [text] * 4)
+    rows = cursor.fetchall()
+    lexemes = [lexeme for lexeme, _share, _every in rows]
+    if joiner == "&":
+        every = rows[0][2] if rows else ""
+        return every, every, lexemes
+    rare = [_quoted(lexeme) for lexeme, share, _every in rows if share <= COMMON_SHARE]
+    common = [_quoted(lexeme) for lexeme, share, _every in rows if share > COMMON_SHARE]
+    every_common = [f"({' & '.join(common)})"] if common else []
+    return " | ".join(rare + every_common), " | ".join(rare + common), lexemes
 
 
 def _pg_hits(readable: QuerySet[Article], text: str, joiner: str, limit: int) -> list[Hit]:
     # No ordering: the selector's (the newest first) would sort every readable article.
     readable_sql, readable_params = readable.order_by().values("pk").query.sql_with_params()
-    query, query_params = _pg_query(joiner), [text] * 3
-    if joiner == "&":
-        # A search also takes a title close to the words (a typo, part of a number): trigram
-        # word similarity, served by the title's trigram index. Cover density rewards the
-        # words standing together.
-        rank = "ts_rank_cd(s.document, q.query, 32) + word_similarity(%s, s.title)"
-        rank_params, typo, typo_params = [text], "OR %s <%% s.title", [text]
-    else:
-        # Any of many words: every cover is one word, so cover density would only count
-        # them, at several times the cost; and a draft's trigrams against every matching
-        # title say little (the title already weighs most in the document).
-        rank, rank_params, typo, typo_params = "ts_rank(s.document, q.query, 32)", [], "", []
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(f"SET LOCAL pg_trgm.word_similarity_threshold = {TRIGRAM_THRESHOLD}")
-        cursor.execute(  # constants and the selector's SQL; the words are parameters
-            f"""
-            WITH q AS (SELECT ({query}) AS query)
-            SELECT s.article_id, {rank} AS rank
-            FROM knowledge_articlesearch s, q
-            WHERE s.article_id IN ({readable_sql}) AND (s.document @@ q.query {typo})
-            ORDER BY rank DESC, s.article_id DESC
-            LIMIT %s
-            """,  # noqa: S608
-            [*query_params, *rank_params, *readable_params, *typo_params, limit],
+        # The planner prices `@@` like a comparison, but a sequential scan decompresses
+        # every document: the indexes find the matches at a fraction of that. The setting
+        # is put back after, for the caller's transaction may go on.
+        cursor.execute(
+            "SELECT current_setting('enable_seqscan'), set_config('enable_seqscan', 'off', true),"
+            " set_config('pg_trgm.word_similarity_threshold', %s, true)",
+            [str(TRIGRAM_THRESHOLD)],
         )
-        ids = [row[0] for row in cursor.fetchall()]
-        if not ids:
-            return []
-        # Snippets of the page's articles only: ts_headline reads the whole text.
-        cursor.execute(  # constants and the selector's SQL; the words are parameters
-            f"""
-            WITH q AS (SELECT ({query}) AS query)
-            SELECT s.article_id, ts_headline('russian', s.text, q.query, %s)
-            FROM knowledge_articlesearch s, q WHERE s.article_id = ANY(%s)
-            """,  # noqa: S608
-            [*query_params, _PG_HEADLINE, ids],
-        )
-        snippets = dict(cursor.fetchall())
+        seqscan = cursor.fetchone()[0]
+        match, score, lexemes = _pg_terms(cursor, text, joiner)
+        readable_query = (readable_sql, readable_params)
+        ids = _pg_ranked(cursor, text, joiner, match, score, readable_query, limit)
+        if joiner == "&" and len(ids) < limit:
+            ids += _pg_close_titles(cursor, text, readable_query, ids, limit - len(ids))
+        snippets = _pg_snippets(cursor, score, lexemes, ids)
+        cursor.execute("SELECT set_config('enable_seqscan', %s, true)", [seqscan])
     return _hits(ids, snippets)
 
 
+def _pg_ranked(
+    cursor: CursorWrapper,
+    text: str,
+    joiner: str,
+    match: str,
+    score: str,
+    readable: tuple[str, tuple[Any, ...]],
+    limit: int,
+) -> list[int]:
+    if not match:
+        return []
+    # Cover density rewards a search's words standing together, and a title close to them;
+    # any of a draft's many words makes a cover of one.
+    rank, rank_params = (
+        ("ts_rank_cd(s.document, %s::tsquery, 32) + word_similarity(%s, s.title)", [score, text])
+        if joiner == "&"
+        else ("ts_rank(s.document, %s::tsquery, 32)", [score])
+    )
+    # A common word matches thousands of articles: they are ordered by their heads (small,
+    # kept in the row), and only the best of them by their whole documents.
+    cursor.execute(  # constants and the selector's SQL; the words are parameters
+        f"""
+        SELECT s.article_id, {rank} AS rank
+        FROM (
+            SELECT s.article_id FROM knowledge_articlesearch s
+            WHERE s.document @@ %s::tsquery AND s.article_id IN ({readable[0]})
+            ORDER BY ts_rank(s.head, %s::tsquery, 32) DESC, s.article_id DESC
+            LIMIT %s
+        ) AS best JOIN knowledge_articlesearch s USING (article_id)
+        ORDER BY rank DESC, s.article_id DESC
+        LIMIT %s
+        """,  # noqa: S608
+        [*rank_params, match, *readable[1], score, RERANK, limit],
+    )
+    return [row[0] for row in cursor.fetchall()]
+
+
+def _pg_close_titles(
+    cursor: CursorWrapper,
+    text: str,
+    readable: tuple[str, tuple[Any, ...]],
+    found: list[int],
+    limit: int,
+) -> list[int]:
+    """Titles close to the words (a typo, part of a number), to fill what the words left of
+    the page: trigram word similarity, served by the title's index."""
+    cursor.execute(  # constants and the selector's SQL; the words are parameters
+        f"""
+        SELECT s.article_id FROM knowledge_articlesearch s
+        WHERE %s <%% s.title AND s.article_id IN ({readable[0]})
+            AND NOT s.article_id = ANY(%s)
+        ORDER BY word_similarity(%s, s.title) DESC, s.article_id DESC
+        LIMIT %s
+        """,  # noqa: S608
+        [text, *readable[1], found, text, limit],
+    )
+    return [row[0] for row in cursor.fetchall()]
+
+
+def _pg_snippets(
+    cursor: CursorWrapper, score: str, lexemes: list[str], ids: list[int]
+) -> dict[int, str]:
+    """Snippets of the page's articles only, each from a window around the first place a
+    word stands (a stem is the start of its forms): ts_headline parses all it is given."""
+    if not ids:
+        return {}
+    first_word = "(?i)(" + "|".join(_ESCAPE.sub(r"\\\1", lexeme) for lexeme in lexemes) + ")"
+    cursor.execute(
+        """
+        SELECT s.article_id, ts_headline('russian', substr(s.text, greatest(1,
+            coalesce(nullif(strpos(s.text, substring(s.text FROM %s)), 0), 1) - %s), %s),
+            %s::tsquery, %s)
+        FROM knowledge_articlesearch s WHERE s.article_id = ANY(%s)
+        """,
+        [first_word, SNIPPET_LEAD, SNIPPET_WINDOW, score, _PG_HEADLINE, ids],
+    )
+    return dict(cursor.fetchall())
+
+
+SNIPPET_WINDOW, SNIPPET_LEAD = 1200, 300  # characters of the text, and before the first word
 _PG_HEADLINE = (
     f"StartSel={START}, StopSel={STOP}, MaxWords=30, MinWords=12, MaxFragments=2,"
     ' FragmentDelimiter=" … "'

@@ -74,6 +74,7 @@ class Migration(migrations.Migration):
                 ('title', models.CharField(max_length=200)),
                 ('text', models.TextField(blank=True)),
                 ('document', django.contrib.postgres.search.SearchVectorField(null=True)),
+                ('head', django.contrib.postgres.search.SearchVectorField(null=True)),
             ],
         ),
         migrations.CreateModel(
