@@ -847,10 +847,12 @@ def _plans(readers: dict[str, Any]) -> dict[str, str]:
 
         with connection.execute_wrapper(capture):
             call(readable, text)
-        setting = next(sql for sql, _params in captured if "SET LOCAL" in sql)
-        sql, params = next((sql, params) for sql, params in captured if "ORDER BY rank" in sql)
+        ranking = next(n for n, (sql, _params) in enumerate(captured) if "ORDER BY rank" in sql)
         with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute(setting)
+            for sql, params in captured[:ranking]:  # the settings and the words, as search runs
+                if not sql.startswith("SAVEPOINT"):
+                    cursor.execute(sql, params)
+            sql, params = captured[ranking]
             cursor.execute(f"EXPLAIN (ANALYZE, BUFFERS) {sql}", params)
             plans[name] = "\n".join(row[0] for row in cursor.fetchall())
     return plans
