@@ -171,8 +171,7 @@ def test_the_index_can_be_rebuilt(world: World) -> None:
 @postgres_only
 def test_a_draft_s_common_words_rank_but_its_rare_ones_find(world: World) -> None:
     servers = [
-        publish(world, f"Server {n} maintenance", "The server restarts at night.")
-        for n in range(6)
+        publish(world, f"Server {n} maintenance", "The server restarts at night.") for n in range(6)
     ]
     spooler = publish(world, "Print spooler crashes", "The spooler stops on the server.")
     with connection.cursor() as cursor:
