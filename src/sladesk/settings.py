@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "sladesk.channels",
     "sladesk.problems",
     "sladesk.knowledge",
+    "sladesk.releases",
     "sladesk.notifications",
     "sladesk.webhooks",
     "sladesk.web",

@@ -86,6 +86,10 @@ class EventKind(models.TextChoices):
     EXTERNAL_CASE_OPENED = "external_case_opened", _("External case opened")
     EXTERNAL_CASE_UPDATED = "external_case_updated", _("External case updated")
     ARTICLE_LINKED = "article_linked", _("Knowledge article linked")
+    RELEASE_PLANNED = "release_planned", _("Planned for a release")
+    RELEASE_UNPLANNED = "release_unplanned", _("Taken out of a release")
+    RELEASE_DATE_CHANGED = "release_date_changed", _("Release date changed")
+    RELEASE_SHIPPED = "release_shipped", _("Release shipped")
 
 
 class ExternalCaseStatus(models.TextChoices):

@@ -267,6 +267,14 @@ class Ticket(models.Model):
         related_name="children",
         verbose_name=_("parent"),
     )
+    release = models.ForeignKey(
+        "releases.Release",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="tickets",
+        verbose_name=_("release"),
+    )
     external_reference = models.CharField(
         _("external case"),
         max_length=200,

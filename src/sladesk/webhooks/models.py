@@ -18,6 +18,8 @@ class WebhookEvent(models.TextChoices):
     SLA_BREACH = "sla.breach", _("SLA breach")
     ARTICLE_CREATED = "article.created", _("Knowledge article created")
     ARTICLE_UPDATED = "article.updated", _("Knowledge article changed")
+    RELEASE_UPDATED = "release.updated", _("Release planned or changed")
+    RELEASE_SHIPPED = "release.shipped", _("Release shipped")
 
 
 def new_secret() -> str:

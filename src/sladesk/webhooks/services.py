@@ -32,6 +32,7 @@ from sladesk.webhooks.transport import WebhookRefused, post
 
 if TYPE_CHECKING:
     from sladesk.knowledge.models import Article
+    from sladesk.releases.models import Release
     from sladesk.sla.models import SlaEvent
 
 RECIPIENT_PREFIX = "webhook:"
@@ -332,3 +333,46 @@ def _may_hear_of(subscription: WebhookSubscription, article: Article) -> bool:
     if article.audience == Audience.ORGANISATION:
         return article.organisation_id == subscription.organisation_id
     return article.audience in (Audience.PUBLIC, Audience.CUSTOMERS)
+
+
+# --- releases ----------------------------------------------------------------------------
+
+
+def webhooks_for_release(release: Release, *, shipped: bool = False) -> list[Notification]:
+    """Called by every change of a release, in its transaction. A customer's subscription
+    hears only of the releases its organisation may see (`releases.selectors`); the
+    support team's (no organisation) of every release."""
+    from sladesk.releases.choices import ReleaseStatus
+
+    event_type = WebhookEvent.RELEASE_SHIPPED if shipped else WebhookEvent.RELEASE_UPDATED
+    customers_may_see = release.status != ReleaseStatus.CANCELLED
+    subscriptions = [
+        s
+        for s in WebhookSubscription.objects.filter(is_active=True)
+        if event_type in s.events
+        and (
+            s.organisation_id is None
+            or (customers_may_see and s.organisation_id == release.service.organisation_id)
+        )
+    ]
+    body = {
+        "event": event_type,
+        "at": release.updated_at.isoformat(),
+        "release": {
+            "id": release.pk,
+            "service_id": release.service_id,
+            "version": release.version,
+            "status": release.status,
+            "planned_on": release.planned_on.isoformat(),
+            "shipped_at": release.shipped_at.isoformat() if release.shipped_at else None,
+            "organisation_id": release.organisation_id,
+        },
+    }
+    key = "shipped" if shipped else release.updated_at.isoformat()
+    return _write(
+        subscriptions,
+        event_key=f"release:{release.pk}:{key}",
+        event_type=event_type,
+        ticket=None,
+        body=body,
+    )

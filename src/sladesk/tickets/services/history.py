@@ -32,6 +32,7 @@ TRACKED_FIELDS = (
     "resolved_at",
     "closed_at",
     "attention_at",
+    "release_id",
 )
 
 
