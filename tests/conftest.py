@@ -210,7 +210,29 @@ def foreign(world: World) -> dict[str, int]:
             article_id=article.pk,
             upload=services.Upload("beta.png", PNG),
         ).pk,
+        # Beta's personal release, named and carrying Beta's ticket.
+        "release_id": _beta_release(world, ticket).pk,
     }
+
+
+def _beta_release(world: World, ticket: Ticket) -> Any:
+    import datetime as dt
+
+    from sladesk.releases.services import ReleaseDraft, release_add_ticket, release_create
+
+    release = release_create(
+        actor=world.agent1,
+        draft=ReleaseDraft(
+            service_id=world.beta.service.pk,
+            version="7.7",
+            name=FOREIGN_SECRET,
+            planned_on=dt.datetime.now(tz=dt.UTC).date() + dt.timedelta(days=60),
+            notes={"en": FOREIGN_SECRET},
+            organisation_id=world.beta.organisation.pk,
+        ),
+    )
+    release_add_ticket(actor=world.agent1, release_id=release.pk, ticket_id=ticket.pk)
+    return release
 
 
 PNG = bytes.fromhex(
