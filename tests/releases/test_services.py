@@ -197,3 +197,25 @@ def test_an_unknown_status_or_released_by_edit_is_refused(world: World) -> None:
         assert raised.value.field == "status"
     with pytest.raises(DomainError):
         services.release_update(actor=world.agent1, release_id=release.pk, changes={"id": 3})
+
+
+def test_a_problem_s_fix_names_its_release(world: World) -> None:
+    from sladesk.problems.services import ProblemRegistration, problem_act, problem_register
+
+    release = planned(world, world.alpha)
+    incident = world.ticket(world.alpha)
+    problem = problem_register(
+        actor=world.agent1,
+        data=ProblemRegistration(title="Reports crash", service_id=world.alpha.service.pk),
+        ticket_ids=[incident.pk],
+    )
+    with pytest.raises(DomainError):
+        services.release_plan_problem(
+            actor=world.agent1, release_id=planned(world, world.beta).pk, problem_id=problem.pk
+        )
+    services.release_plan_problem(actor=world.agent1, release_id=release.pk, problem_id=problem.pk)
+    problem_act(actor=world.agent1, problem_id=problem.pk, action="analyse")
+    problem_act(actor=world.agent1, problem_id=problem.pk, action="fix", text="Index rebuilt")
+    [note] = incident.comments.filter(note="cause_fixed_in")
+    assert "version 2.5" in note.body
+    assert "Index rebuilt" in note.body

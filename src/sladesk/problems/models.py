@@ -35,6 +35,15 @@ class Problem(models.Model):
         related_name="owned_problems",
         verbose_name=_("owner"),
     )
+    # The release whose version carries the fix, once it is planned.
+    release = models.ForeignKey(
+        "releases.Release",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="problems",
+        verbose_name=_("fixed in release"),
+    )
     root_cause = models.TextField(_("root cause"), blank=True)
     workaround = models.TextField(_("workaround"), blank=True)
     fix = models.TextField(_("permanent fix"), blank=True)

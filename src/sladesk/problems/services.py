@@ -176,6 +176,11 @@ def _news(problem: Problem) -> Note | None:
             "workaround_known", {"number": problem.number, "workaround": problem.workaround}
         )
     if problem.status == lifecycle.Status.FIXED:
+        if problem.release is not None:
+            return Note(
+                "cause_fixed_in",
+                {"number": problem.number, "fix": problem.fix, "version": problem.release.version},
+            )
         return Note("cause_fixed", {"number": problem.number, "fix": problem.fix})
     return None
 

@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from sladesk.accounts.models import Service, User
 from sladesk.core import clock
 from sladesk.core.errors import Conflict, DomainError, NotFound
+from sladesk.problems.models import Problem
 from sladesk.releases.choices import FINAL_STATUSES, SETTABLE_STATUSES, ReleaseStatus
 from sladesk.releases.models import Release
 from sladesk.tickets import lifecycle
@@ -318,3 +319,24 @@ def _webhooks(release: Release, *, shipped: bool = False) -> None:
     from sladesk.webhooks.services import webhooks_for_release
 
     webhooks_for_release(release, shipped=shipped)
+
+
+def release_plan_problem(*, actor: User, release_id: int, problem_id: int) -> Problem:
+    """Name the release whose version carries the problem's fix: the fix noted on its
+    incidents then names the version."""
+    require_vendor(actor)
+    with transaction.atomic():
+        problem = Problem.objects.select_for_update().filter(pk=problem_id).first()
+        if problem is None:
+            raise NotFound(_("No such problem."))
+        release = _locked(release_id)
+        if release.status == ReleaseStatus.CANCELLED:
+            raise Conflict(_("The release is cancelled: it carries nothing."))
+        if problem.service_id is not None and problem.service_id != release.service_id:
+            raise DomainError(
+                _("The problem is not about the release's service."), field="problem_id"
+            )
+        problem.release = release
+        problem.updated_at = clock.now()
+        problem.save(update_fields=["release", "updated_at"])
+    return problem

@@ -79,6 +79,9 @@ NOTES: dict[str, NoteKind] = {
         gettext_noop("A workaround is known (problem %(number)s): %(workaround)s")
     ),
     "cause_fixed": NoteKind(gettext_noop("The cause is fixed (problem %(number)s): %(fix)s")),
+    "cause_fixed_in": NoteKind(
+        gettext_noop("The cause is fixed in version %(version)s (problem %(number)s): %(fix)s")
+    ),
     "release_shipped": NoteKind(
         gettext_noop("Version %(version)s of %(service)s is released, and it includes this ticket.")
     ),
