@@ -39,6 +39,7 @@ def test_every_web_view_with_an_id_answers_404_for_a_foreign_object(
         "action": "close",
         "name": "20261203T184900123456Z-abcdef012345.eml",  # a caught mail (administrators')
         "number": 1,  # an article's version
+        "signature": "not-the-signature",  # a roadmap feed's link: wrong for any organisation
     }
     walked = 0
     for name, pattern in web_patterns():

@@ -9,6 +9,7 @@ from sladesk.web import (
     notification_settings,
     notifications,
     problems,
+    releases,
     views,
 )
 from sladesk.web.actions import ACTIONS, action_view
@@ -79,6 +80,7 @@ urlpatterns = [
     path("problems/<int:problem_id>/<str:action>/", problems.problem_step, name="problem_step"),
     path("attachments/<int:attachment_id>/", views.attachment_download, name="attachment_download"),
     *knowledge.urlpatterns,
+    *releases.urlpatterns,
     *help_centre.urlpatterns,
     *knowledge_files.urlpatterns,
     path("mail/", mail_list, name="mail_list"),
