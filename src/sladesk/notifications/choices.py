@@ -36,6 +36,7 @@ class NotificationKind(models.TextChoices):
     STATUS = "status", _("Status change")
     RESOLVED = "resolved", _("Resolved")
     REOPENED = "reopened", _("Reopened")
+    RELEASE = "release", _("Release planned, moved or shipped")
     CLOSES_TOMORROW = "closes_tomorrow", _("Closes by itself tomorrow")
     AUTO_CLOSED = "auto_closed", _("Closed automatically")
     SLA_WARNING = "sla_warning", _("SLA warning")

@@ -39,6 +39,10 @@ _EVENT_KINDS: dict[str, str] = {
     EventKind.EXTERNAL_CASE_UPDATED: NotificationKind.EXTERNAL_CASE,
     EventKind.REPRODUCED: NotificationKind.REPRODUCED,
     EventKind.AUTO_CLOSED: NotificationKind.AUTO_CLOSED,
+    EventKind.RELEASE_PLANNED: NotificationKind.RELEASE,
+    EventKind.RELEASE_UNPLANNED: NotificationKind.RELEASE,
+    EventKind.RELEASE_DATE_CHANGED: NotificationKind.RELEASE,
+    EventKind.RELEASE_SHIPPED: NotificationKind.RELEASE,
     # Raising to the lead tells the lead and the supervisors itself
     # (`notifications_for_attention`), with the reason.
 }
@@ -84,6 +88,8 @@ def plan(event: TicketEvent) -> None:
     key = _action_key(state, ticket, event)
     if event.kind == EventKind.REGISTERED:
         state["registering"] = True  # a ticket has no watchers in its registration
+    if event.actor_id is not None:
+        state.setdefault("actor", event.actor_id)
     best: tuple[str, TicketEvent] | None = state.get("best")
     if event.kind == EventKind.ASSIGNED and best is not None and best[0] != kind:
         _tell(best[0], best[1], key, state)
@@ -108,10 +114,18 @@ def _tell(kind: str, event: TicketEvent, key: str, state: dict[str, Any]) -> Non
         data["accepted"] = event.kind == EventKind.PROPOSAL_ACCEPTED
     elif kind == NotificationKind.EXTERNAL_CASE:
         data["case"] = {k: v for k, v in event.data.items() if isinstance(v, str | int)}
+    elif kind == NotificationKind.RELEASE:
+        # What happened to which version, as it was then (the release may be renamed later).
+        data["release"] = {
+            "event": event.kind,
+            **{k: v for k, v in event.data.items() if isinstance(v, str | int)},
+        }
     parties = participants(
         ticket, rules.parties_for(kind), watchers=not state.get("registering", False)
     )
-    actor = event.actor_id
+    # The desk's own words in a person's action (the note a shipped release writes) are part
+    # of that person's action.
+    actor = event.actor_id if event.actor_id is not None else state.get("actor")
     # Nobody hears of their own action, except the requester of their own registration (the
     # acknowledgement carries the number and the due time).
     people = [

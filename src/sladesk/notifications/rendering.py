@@ -14,10 +14,13 @@ from django.utils.translation import ngettext
 
 from sladesk.notifications.choices import NotificationKind
 from sladesk.notifications.models import Notification
-from sladesk.tickets.choices import TicketStatus
+from sladesk.releases.models import Release
+from sladesk.tickets.choices import EventKind, TicketStatus
 from sladesk.tickets.models import Ticket
-from sladesk.tickets.notes import note_render
+from sladesk.tickets.notes import MISSING, note_render
 
+# The desk's note in each open ticket a shipped release carries (`releases.services`).
+SHIPPED_NOTE = "release_shipped"
 # Line breaks and other control characters would end a header and start another
 # (header injection); a subject or a name never needs them.
 _CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029\x85]+")
@@ -71,6 +74,8 @@ def _headline(notification: Notification) -> str:
         return _("Proposed change rejected")
     if kind == NotificationKind.STATUS:
         return _("Status: %(status)s") % {"status": _status_label(data.get("status"))}
+    if kind == NotificationKind.RELEASE and (headline := _release_headline(data)):
+        return headline
     if kind in NotificationKind.values:
         return str(NotificationKind(kind).label)
     return _("Notification")
@@ -156,7 +161,90 @@ def _lines(notification: Notification, ticket: Ticket | None) -> list[str]:
             _("The status of %(number)s is now: %(status)s.")
             % {"number": number, "status": _status_label(data.get("status") or ticket.status)}
         ]
+    if kind == NotificationKind.RELEASE:
+        return _release_lines(notification, ticket)
     return []
+
+
+def _release_of(data: dict[str, object]) -> dict[str, str]:
+    """What a release notification says of the release (as the event recorded it), each value
+    a text ("…" where the event had none)."""
+    release = data.get("release")
+    values = release if isinstance(release, dict) else {}
+    return {
+        name: str(values.get(name) or MISSING)
+        for name in ("event", "release_id", "version", "planned_on", "before", "after")
+    }
+
+
+def _release_headline(data: dict[str, object]) -> str:
+    """The news of a release event in the active language ("" for an unknown event)."""
+    values = _release_of(data)
+    event = values["event"]
+    if event == EventKind.RELEASE_PLANNED:
+        return _("Planned for version %(version)s (planned for %(planned_on)s)") % values
+    if event == EventKind.RELEASE_UNPLANNED:
+        return _("Taken out of version %(version)s: not planned yet") % values
+    if event == EventKind.RELEASE_DATE_CHANGED:
+        return _("Version %(version)s moved to %(after)s") % values
+    if event == EventKind.RELEASE_SHIPPED:
+        return _("Version %(version)s is released") % values
+    return ""
+
+
+def _release_lines(notification: Notification, ticket: Ticket) -> list[str]:
+    """The release's service and, once shipped, its notes in the reader's language; for a
+    ticket the shipping resolved, what a resolution asks of the customer."""
+    values = _release_of(notification.data)
+    release = (
+        Release.objects.filter(pk=values["release_id"]).select_related("service").first()
+        if values["release_id"].isdigit()
+        else None
+    )
+    service = release.service if release else ticket.service
+    values["service"] = service.name if service else MISSING
+    event = values["event"]
+    if event == EventKind.RELEASE_PLANNED:
+        return [
+            _(
+                "The ticket is planned for version %(version)s of %(service)s, to be released "
+                "on %(planned_on)s."
+            )
+            % values
+        ]
+    if event == EventKind.RELEASE_UNPLANNED:
+        return [
+            _(
+                "The ticket is taken out of version %(version)s of %(service)s and is not "
+                "planned for a release yet."
+            )
+            % values
+        ]
+    if event == EventKind.RELEASE_DATE_CHANGED:
+        return [
+            _(
+                "Version %(version)s of %(service)s, which carries this ticket, is now planned "
+                "for %(after)s instead of %(before)s."
+            )
+            % values
+        ]
+    if event != EventKind.RELEASE_SHIPPED:
+        return []
+    # The desk's note of the shipping says the same (`_render` does not quote it again).
+    lines = [
+        _("Version %(version)s of %(service)s is released, and it includes this ticket.") % values
+    ]
+    notes = (
+        release.notes_in(translation.get_language() or settings.LANGUAGE_CODE) if release else ""
+    )
+    if notes:
+        lines += [_("Release notes:"), notes]
+    if ticket.status == TicketStatus.RESOLVED:
+        lines += [
+            _("The request is resolved."),
+            _("Please confirm the resolution, or reopen the ticket if the problem remains:"),
+        ]
+    return lines
 
 
 def _desk_note(data: dict[str, object]) -> str:
@@ -187,7 +275,10 @@ def _render(notification: Notification) -> tuple[str, str]:
     title = ticket.title if ticket else ""
     headline = _headline(notification)
     lines = _lines(notification, ticket)
-    quote = notification.comment.text if notification.comment else ""
+    comment = notification.comment
+    quote = comment.text if comment else ""
+    if notification.kind == NotificationKind.RELEASE and comment and comment.note == SHIPPED_NOTE:
+        quote = ""  # the release's lines say it first
     if ticket is not None and notification.kind not in (
         NotificationKind.ACKNOWLEDGEMENT,
         NotificationKind.RESOLVED,

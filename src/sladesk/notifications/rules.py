@@ -41,6 +41,7 @@ RULES: dict[str, frozenset[Party]] = {
     "status": _CUSTOMERS | _TEAM,
     "resolved": _CUSTOMERS | _TEAM | {Party.LINE},
     "reopened": _CUSTOMERS | _TEAM | {Party.LINE},
+    "release": _CUSTOMERS | _TEAM,
     "closes_tomorrow": _CUSTOMERS,
     "auto_closed": _CUSTOMERS | _TEAM,
     "sla_warning": _TEAM | {Party.LINE},
@@ -68,6 +69,9 @@ PRECEDENCE = (
     "acknowledgement",
     "auto_closed",
     "proposal",
+    # Shipping is a release event, the desk's public note and perhaps a resolution: the
+    # version is the news (its message says the ticket is resolved too, if it is).
+    "release",
     "resolved",
     "info_requested",
     "info_provided",
