@@ -30,6 +30,7 @@ MISSING = dict.fromkeys(
         "case_id",
         "notification_id",
         "article_id",
+        "release_id",
     ],
     999_999,
 )
@@ -100,6 +101,11 @@ PAYLOADS: dict[tuple[str, str], Any] = {
     ("post", "/api/v1/kb/articles/{article_id}/vote"): {"helpful": True},
     ("get", "/api/v1/organisations/{organisation_id}/configuration"): None,
     ("put", "/api/v1/organisations/{organisation_id}/configuration"): {"notes": "x", "version": 0},
+    ("get", "/api/v1/releases/{release_id}"): None,
+    ("patch", "/api/v1/releases/{release_id}"): {"name": "mine now"},
+    ("post", "/api/v1/releases/{release_id}/tickets"): {"ticket_id": 1},
+    ("delete", "/api/v1/releases/{release_id}/tickets/{ticket_id}"): None,
+    ("post", "/api/v1/releases/{release_id}/ship"): None,
 }
 
 

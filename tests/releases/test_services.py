@@ -219,3 +219,20 @@ def test_a_problem_s_fix_names_its_release(world: World) -> None:
     [note] = incident.comments.filter(note="cause_fixed_in")
     assert "version 2.5" in note.body
     assert "Index rebuilt" in note.body
+
+
+def test_a_ticket_moved_to_another_service_leaves_its_release(world: World) -> None:
+    from sladesk.tickets.services import TicketEdit, ticket_edit
+    from tests.factories import ServiceFactory
+
+    release = planned(world, world.alpha)
+    ticket = world.ticket(world.alpha)
+    services.release_add_ticket(actor=world.agent1, release_id=release.pk, ticket_id=ticket.pk)
+    other = ServiceFactory(organisation=world.alpha.organisation, name="alpha shop")
+    ticket_edit(actor=world.agent1, ticket_id=ticket.pk, edit=TicketEdit(title="Renamed"))
+    ticket.refresh_from_db()
+    assert ticket.release_id == release.pk
+    ticket_edit(actor=world.agent1, ticket_id=ticket.pk, edit=TicketEdit(service_id=other.pk))
+    ticket.refresh_from_db()
+    assert ticket.release_id is None
+    assert ticket.events.filter(kind=EventKind.RELEASE_UNPLANNED).count() == 1

@@ -20,7 +20,7 @@ MAX_LIMIT = 200
 
 
 def _encode(values: list[Any]) -> str:
-    plain = [value.isoformat() if isinstance(value, dt.datetime) else value for value in values]
+    plain = [value.isoformat() if isinstance(value, dt.date) else value for value in values]
     return base64.urlsafe_b64encode(json.dumps(plain).encode()).decode().rstrip("=")
 
 

@@ -15,6 +15,7 @@ from sladesk.api import (
     notifications,
     problem_management,
     problems,
+    releases,
     sla,
     tickets,
     webhooks,
@@ -51,3 +52,4 @@ api.add_router("/", monitoring.router)
 api.add_router("/", problem_management.router)
 api.add_router("/", notifications.router)
 api.add_router("/", knowledge.router)
+api.add_router("/", releases.router)

@@ -48,6 +48,17 @@ class MeOut(Schema):
     time_zone: str
 
 
+class TicketReleaseOut(BaseModel):
+    """The release a ticket is planned into."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    version: str
+    planned_on: dt.date
+    status: str
+
+
 # Plain pydantic, read straight from the model's attributes by pydantic-core: a ninja Schema
 # reads each field through Python, about 10 ms for a page of 50 tickets.
 class TicketOut(BaseModel):
@@ -86,6 +97,8 @@ class TicketOut(BaseModel):
     sla_response_due_at: dt.datetime | None
     sla_resolution_due_at: dt.datetime | None
     sla_next_due_at: dt.datetime | None
+    # A list reads it from joined columns (see api/tickets.py), a single ticket from `release`.
+    release: TicketReleaseOut | None
 
 
 class TicketPage(Schema):

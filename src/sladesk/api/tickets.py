@@ -63,7 +63,19 @@ router = Router(tags=["tickets"])
 
 ORDERINGS = {"deadline": ["sla_next_due_at", "id"], "newest": ["-registered_at", "-id"]}
 # What TicketOut reads beyond the ticket's own columns; joining more only costs planning time.
-TICKET_OUT_RELATED = ("line",)
+TICKET_OUT_RELATED = ("line", "release")
+# A list row: TicketOut's columns but the release, which comes as joined columns and is
+# folded into its object (`_release_folded`).
+RELEASE_COLUMNS = {
+    "release__id": "id",
+    "release__version": "version",
+    "release__planned_on": "planned_on",
+    "release__status": "status",
+}
+TICKET_ROW_COLUMNS = (
+    *(name for name in TicketOut.model_fields if name != "release"),
+    *RELEASE_COLUMNS,
+)
 # The filters whose values a kept first page takes as parameters: all but the text query
 # (whose pages are not kept) and the order (part of the key).
 BOUND_FILTERS = tuple(
@@ -79,6 +91,13 @@ def _instant(value: dt.datetime | None) -> dt.datetime | None:
     if value is None or not timezone.is_naive(value):
         return value
     return timezone.make_aware(value)
+
+
+def _release_folded(row: dict[str, Any]) -> dict[str, Any]:
+    """A list row with its release's joined columns as TicketOut's `release` (or None)."""
+    release = {key: row.pop(column) for column, key in RELEASE_COLUMNS.items()}
+    row["release"] = release if release["id"] is not None else None
+    return row
 
 
 def _ticket(request: HttpRequest, ticket_id: int) -> Ticket:
@@ -140,11 +159,11 @@ def list_tickets(
 
     def tickets(bound: Mapping[str, Any]) -> QuerySet[Ticket, dict[str, Any]]:
         # Plain rows of what TicketOut shows, the line's level as a column rather than a
-        # joined SupportLine: no model instance per row.
+        # joined SupportLine, the release's fields joined in: no model instance per row.
         return (
             selectors.ticket_list(user=user, filters=replace(filters, **bound), related=())
             .annotate(line_level=F("line__level"))
-            .values(*TicketOut.model_fields)
+            .values(*TICKET_ROW_COLUMNS)
         )
 
     # A first page's SQL is kept for each set of filters in use, their values bound; not
@@ -159,7 +178,9 @@ def list_tickets(
     items, next_cursor = keyset_page(
         tickets, keys=ORDERINGS[order], cursor=cursor, limit=limit, reuse=reuse, values=values
     )
-    return rows_response({"items": items, "next_cursor": next_cursor})
+    return rows_response(
+        {"items": [_release_folded(row) for row in items], "next_cursor": next_cursor}
+    )
 
 
 @router.post("/tickets", response={201: TicketOut})

@@ -4,6 +4,8 @@ only by its organisation). This is the one rule: every page, feed and endpoint u
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 
@@ -53,3 +55,9 @@ def release_get(*, user: User | None, release_id: int) -> Release:
 def release_tickets(*, user: User, release: Release) -> QuerySet[Ticket]:
     """The tickets the release carries that `user` may see."""
     return ticket_visible_queryset(user=user).filter(release=release).order_by("pk")
+
+
+def release_tickets_of(*, user: User, release_ids: Sequence[int]) -> QuerySet[Ticket]:
+    """The tickets any of the releases carries that `user` may see (one query for a page
+    of releases; `release_tickets` for one)."""
+    return ticket_visible_queryset(user=user).filter(release_id__in=release_ids).order_by("pk")

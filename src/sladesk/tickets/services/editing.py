@@ -65,5 +65,15 @@ def ticket_edit(*, actor: User, ticket_id: int, edit: TicketEdit) -> Ticket:
                 history.record(
                     ticket, actor, EventKind.FIELD_CHANGED, field=name, before=before, after=value
                 )
+        if ticket.release is not None and ticket.release.service_id != ticket.service_id:
+            # A release carries tickets of its own service only: this one leaves it.
+            history.change(
+                ticket,
+                actor,
+                "release_id",
+                None,
+                kind=EventKind.RELEASE_UNPLANNED,
+                data={"release_id": ticket.release.pk, "version": ticket.release.version},
+            )
         finish(ticket, actor)
     return ticket
