@@ -23,3 +23,14 @@ SETTABLE_STATUSES = frozenset(
         ReleaseStatus.CANCELLED,
     }
 )
+
+
+class RequestPath(models.TextChoices):
+    """The two ways a request for new functionality (class E) can go."""
+
+    ROADMAP = "roadmap", _("On the product's roadmap")
+    AGREEMENT = "agreement", _("Under a separate agreement")
+
+
+# The classes whose tickets are requests for new functionality (the categories A-E).
+REQUEST_CLASS_CODES = frozenset({"E"})

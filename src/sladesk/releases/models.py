@@ -8,7 +8,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from sladesk.releases.choices import ReleaseStatus
+from sladesk.releases.choices import ReleaseStatus, RequestPath
 
 
 class Release(models.Model):
@@ -69,3 +69,49 @@ class Release(models.Model):
             if self.notes.get(code):
                 return str(self.notes[code])
         return next((str(text) for text in self.notes.values() if text), "")
+
+
+class RequestPlan(models.Model):
+    """How a request for new functionality goes: on the product's roadmap (into a release)
+    or under a separate agreement, and which first request of another organisation it is
+    the same as."""
+
+    ticket = models.OneToOneField(
+        "tickets.Ticket",
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="request_plan",
+        verbose_name=_("ticket"),
+    )
+    # Empty until the support team chooses (a plan made by a link alone).
+    path = models.CharField(_("path"), max_length=20, choices=RequestPath.choices, blank=True)
+    agreement_reference = models.CharField(_("agreement"), max_length=100, blank=True)
+    agreement_starts_on = models.DateField(_("agreed from"), null=True, blank=True)
+    agreement_due_on = models.DateField(_("agreed to be delivered by"), null=True, blank=True)
+    specification = models.ForeignKey(
+        "tickets.Attachment",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("specification"),
+    )
+    same_as = models.ForeignKey(
+        "tickets.Ticket",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="same_requests",
+        verbose_name=_("the same request as"),
+    )
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    updated_at = models.DateTimeField(_("updated at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("request plan")
+        verbose_name_plural = _("request plans")
+
+    def __str__(self) -> str:
+        return f"{self.ticket_id}: {self.path or '-'}"

@@ -5,14 +5,17 @@ only by its organisation). This is the one rule: every page, feed and endpoint u
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
-from django.db.models import Q, QuerySet
+from django.db.models import Count, F, Q, QuerySet
+from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
 
-from sladesk.accounts.models import User
-from sladesk.core.errors import NotFound
-from sladesk.releases.choices import ReleaseStatus
-from sladesk.releases.models import Release
+from sladesk.accounts.models import Service, User
+from sladesk.core.errors import NotFound, PermissionDenied
+from sladesk.releases.choices import REQUEST_CLASS_CODES, ReleaseStatus
+from sladesk.releases.models import Release, RequestPlan
+from sladesk.tickets import lifecycle
 from sladesk.tickets.models import Ticket
 from sladesk.tickets.selectors import ticket_visible_queryset
 
@@ -61,3 +64,74 @@ def release_tickets_of(*, user: User, release_ids: Sequence[int]) -> QuerySet[Ti
     """The tickets any of the releases carries that `user` may see (one query for a page
     of releases; `release_tickets` for one)."""
     return ticket_visible_queryset(user=user).filter(release_id__in=release_ids).order_by("pk")
+
+
+# --- the product manager's backlog of requests -------------------------------------------
+
+BACKLOG_LIMIT = 500
+
+
+@dataclass(frozen=True)
+class BacklogRow:
+    """One request as the backlog shows it: the first of its group (the same request of
+    several organisations), and how many organisations ask for it."""
+
+    ticket: Ticket
+    service: Service | None
+    release: Release | None
+    plan: RequestPlan | None
+    organisations: int
+
+    @property
+    def path(self) -> str:
+        return self.plan.path if self.plan else ""
+
+
+def request_plan_of(*, user: User, ticket: Ticket) -> RequestPlan | None:
+    """The ticket's plan, with its specification and first request, for one who may see
+    the ticket (the caller loaded it through the visibility rule)."""
+    del user  # the ticket is visible; the plan says nothing the ticket page does not
+    return (
+        RequestPlan.objects.select_related("specification", "same_as").filter(ticket=ticket).first()
+    )
+
+
+def request_backlog(
+    *, user: User, service_id: int | None = None, limit: int = BACKLOG_LIMIT
+) -> list[BacklogRow]:
+    """The open requests (classes `REQUEST_CLASS_CODES`) grouped by their first request,
+    the most organisations asking first, then the oldest. Support team only. Two queries:
+    the groups counted, then their first tickets."""
+    if not user.is_vendor_staff:
+        raise PermissionDenied(_("Only the support team may do this."))
+    requests = Ticket.objects.filter(
+        ticket_class__code__in=REQUEST_CLASS_CODES, status__in=lifecycle.OPEN_STATUSES
+    ).annotate(
+        first_id=Coalesce(F("request_plan__same_as_id"), F("pk")),
+        first_registered_at=Coalesce(F("request_plan__same_as__registered_at"), F("registered_at")),
+        first_service_id=Coalesce(F("request_plan__same_as__service_id"), F("service_id")),
+    )
+    if service_id is not None:
+        requests = requests.filter(first_service_id=service_id)
+    groups = list(
+        requests.order_by()
+        .values("first_id", "first_registered_at")
+        .annotate(organisations=Count("organisation_id", distinct=True))
+        .order_by("-organisations", "first_registered_at", "first_id")[:limit]
+    )
+    firsts = Ticket.objects.select_related("service", "release", "request_plan").in_bulk(
+        [group["first_id"] for group in groups]
+    )
+    rows = []
+    for group in groups:
+        ticket = firsts[group["first_id"]]
+        rows.append(
+            BacklogRow(
+                ticket=ticket,
+                service=ticket.service,
+                release=ticket.release,
+                plan=getattr(ticket, "request_plan", None),
+                organisations=group["organisations"],
+            )
+        )
+    return rows

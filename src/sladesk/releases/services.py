@@ -20,14 +20,26 @@ from sladesk.accounts.models import Service, User
 from sladesk.core import clock
 from sladesk.core.errors import Conflict, DomainError, NotFound
 from sladesk.problems.models import Problem
-from sladesk.releases.choices import FINAL_STATUSES, SETTABLE_STATUSES, ReleaseStatus
-from sladesk.releases.models import Release
+from sladesk.releases.choices import (
+    FINAL_STATUSES,
+    REQUEST_CLASS_CODES,
+    SETTABLE_STATUSES,
+    ReleaseStatus,
+    RequestPath,
+)
+from sladesk.releases.models import Release, RequestPlan
 from sladesk.tickets import lifecycle
 from sladesk.tickets.choices import CommentKind, EventKind
-from sladesk.tickets.models import Ticket
+from sladesk.tickets.models import Attachment, Ticket, TicketClass
 from sladesk.tickets.notes import Note
 from sladesk.tickets.services import history
-from sladesk.tickets.services.common import finish, lock_visible, require_vendor, transition
+from sladesk.tickets.services.common import (
+    finish,
+    lock_visible,
+    require_open,
+    require_vendor,
+    transition,
+)
 from sladesk.tickets.services.conversation import add_comment
 
 MAX_VERSION = 50
@@ -259,6 +271,13 @@ def release_add_ticket(*, actor: User, release_id: int, ticket_id: int) -> Ticke
             raise Conflict(_("The ticket is no longer open."))
         if ticket.release_id == release.pk:
             raise Conflict(_("The release carries this ticket already."))
+        if RequestPlan.objects.filter(ticket=ticket, path=RequestPath.AGREEMENT).exists():
+            raise Conflict(
+                _(
+                    "The request is under a separate agreement, not on the product's roadmap: "
+                    "choose the roadmap for it first."
+                )
+            )
         history.change(
             ticket,
             actor,
@@ -340,3 +359,209 @@ def release_plan_problem(*, actor: User, release_id: int, problem_id: int) -> Pr
         problem.updated_at = clock.now()
         problem.save(update_fields=["release", "updated_at"])
     return problem
+
+
+# --- requests for new functionality: the roadmap or a separate agreement ------------------
+
+MAX_AGREEMENT_REFERENCE = 100
+
+
+def is_request(ticket: Ticket) -> bool:
+    """Whether the ticket is a request for new functionality (a class of
+    `REQUEST_CLASS_CODES`)."""
+    if ticket.ticket_class_id is None:
+        return False
+    return TicketClass.objects.filter(
+        pk=ticket.ticket_class_id, code__in=REQUEST_CLASS_CODES
+    ).exists()
+
+
+def _require_request(ticket: Ticket, field: str = "ticket_id") -> None:
+    if not is_request(ticket):
+        raise DomainError(
+            _("%(number)s is not a request for new functionality.") % {"number": ticket.number},
+            field=field,
+        )
+
+
+def _date(value: Any, field: str) -> dt.date | None:
+    if value is None:
+        return None
+    if not isinstance(value, dt.date) or isinstance(value, dt.datetime):
+        raise DomainError(_("Give the date as YYYY-MM-DD."), field=field)
+    return value
+
+
+def _specification(ticket: Ticket, specification_id: Any) -> Attachment | None:
+    """A file of this ticket that its customer sees (none of an internal note)."""
+    if specification_id is None:
+        return None
+    specification = (
+        Attachment.objects.filter(pk=specification_id, ticket=ticket)
+        .exclude(comment__kind=CommentKind.INTERNAL)
+        .first()
+        if isinstance(specification_id, int)
+        else None
+    )
+    if specification is None:
+        raise DomainError(
+            _("The specification must be a file of this ticket its customer sees."),
+            field="specification_id",
+        )
+    return specification
+
+
+def _locked_plan(ticket: Ticket, actor: User) -> RequestPlan:
+    plan = RequestPlan.objects.select_for_update().filter(ticket=ticket).first()
+    return plan or RequestPlan(ticket=ticket, updated_by=actor)
+
+
+def request_choose_path(
+    *,
+    actor: User,
+    ticket_id: int,
+    path: str,
+    reference: str = "",
+    starts_on: dt.date | None = None,
+    due_on: dt.date | None = None,
+    specification_id: int | None = None,
+) -> RequestPlan:
+    """Put an open request on the product's roadmap or under a separate agreement (its
+    reference, the agreed dates, the specification among the ticket's files). An agreement
+    takes the ticket out of its release (RELEASE_UNPLANNED); the roadmap forgets the
+    agreement. Every change is a REQUEST_PATH_CHOSEN event; choosing what is chosen
+    already records nothing. Support team only; the ticket is locked."""
+    require_vendor(actor)
+    if path not in RequestPath.values:
+        raise DomainError(_("Choose the roadmap or a separate agreement."), field="path")
+    reference = str(reference or "").strip()
+    starts_on = _date(starts_on, "starts_on")
+    due_on = _date(due_on, "due_on")
+    if path == RequestPath.ROADMAP:
+        reference, starts_on, due_on, specification_id = "", None, None, None
+    else:
+        if not reference:
+            raise DomainError(_("Give the agreement's reference."), field="reference")
+        if len(reference) > MAX_AGREEMENT_REFERENCE:
+            raise DomainError(
+                _("A reference has at most %(count)d characters.")
+                % {"count": MAX_AGREEMENT_REFERENCE},
+                field="reference",
+            )
+        if starts_on and due_on and due_on < starts_on:
+            raise DomainError(_("The due date is before the start."), field="due_on")
+    with transaction.atomic():
+        ticket = lock_visible(actor=actor, ticket_id=ticket_id)
+        _require_request(ticket)
+        require_open(ticket)
+        specification = _specification(ticket, specification_id)
+        plan = _locked_plan(ticket, actor)
+        before = plan.path
+        values = {
+            "path": path,
+            "agreement_reference": reference,
+            "agreement_starts_on": starts_on,
+            "agreement_due_on": due_on,
+            "specification_id": specification.pk if specification else None,
+        }
+        if not plan._state.adding and all(
+            getattr(plan, name) == value for name, value in values.items()
+        ):
+            return plan
+        release = None
+        if path == RequestPath.AGREEMENT and ticket.release_id is not None:
+            release = Release.objects.select_for_update().get(pk=ticket.release_id)
+            if release.status == ReleaseStatus.RELEASED:
+                raise Conflict(
+                    _("The request shipped in release %(version)s already.")
+                    % {"version": release.version}
+                )
+        for name, value in values.items():
+            setattr(plan, name, value)
+        plan.updated_by = actor
+        plan.updated_at = clock.now()
+        plan.save()
+        history.record(
+            ticket,
+            actor,
+            EventKind.REQUEST_PATH_CHOSEN,
+            data={
+                "path": path,
+                "before": before,
+                "reference": reference,
+                "starts_on": starts_on.isoformat() if starts_on else None,
+                "due_on": due_on.isoformat() if due_on else None,
+                "specification_id": specification.pk if specification else None,
+                "specification": specification.filename if specification else "",
+            },
+        )
+        if release is not None:
+            _unplan(ticket, actor, release)  # saves and finishes the ticket
+        else:
+            finish(ticket, actor)
+    return plan
+
+
+def request_link(*, actor: User, ticket_id: int, same_as_id: int | None) -> RequestPlan:
+    """Say the request is the same as another's (registered by another organisation, say):
+    it joins that one's group, whose first request is the one the other is linked to, if
+    any, so groups stay one level deep. None takes the link away. A REQUEST_LINKED event
+    on the ticket. Support team only; both tickets are locked (in id order)."""
+    require_vendor(actor)
+    if same_as_id is not None and same_as_id == ticket_id:
+        raise DomainError(_("A request is not the same as itself."), field="same_as_id")
+    with transaction.atomic():
+        ids = sorted({ticket_id} | ({same_as_id} if same_as_id is not None else set()))
+        locked: dict[int, Ticket] = {}
+        for pk in ids:
+            try:
+                locked[pk] = lock_visible(actor=actor, ticket_id=pk)
+            except NotFound:
+                if pk == ticket_id:
+                    raise
+                raise DomainError(_("No such ticket."), field="same_as_id") from None
+        ticket = locked[ticket_id]
+        _require_request(ticket)
+        plan = _locked_plan(ticket, actor)
+        before = plan.same_as_id
+        first: Ticket | None = None
+        if same_as_id is not None:
+            other = locked[same_as_id]
+            _require_request(other, field="same_as_id")
+            first_id = (
+                RequestPlan.objects.filter(ticket=other)
+                .values_list("same_as_id", flat=True)
+                .first()
+            ) or other.pk
+            if first_id == ticket.pk:
+                raise Conflict(_("That request is linked to this one already."))
+            if RequestPlan.objects.filter(same_as=ticket).exists():
+                raise Conflict(
+                    _(
+                        "Other requests are linked to this one: link that request to this "
+                        "one instead."
+                    )
+                )
+            first = other if first_id == other.pk else Ticket.objects.get(pk=first_id)
+        if before == (first.pk if first else None):
+            if first is None:
+                raise Conflict(_("The request is linked to no other."))
+            raise Conflict(
+                _("The request is linked to %(number)s already.") % {"number": first.number}
+            )
+        plan.same_as = first
+        plan.updated_by = actor
+        plan.updated_at = clock.now()
+        plan.save()
+        history.record(
+            ticket,
+            actor,
+            EventKind.REQUEST_LINKED,
+            data={
+                "same_as_id": first.pk if first else None,
+                "same_as": first.number if first else "",
+                "before": before,
+            },
+        )
+        finish(ticket, actor)
+    return plan

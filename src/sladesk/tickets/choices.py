@@ -90,6 +90,8 @@ class EventKind(models.TextChoices):
     RELEASE_UNPLANNED = "release_unplanned", _("Taken out of a release")
     RELEASE_DATE_CHANGED = "release_date_changed", _("Release date changed")
     RELEASE_SHIPPED = "release_shipped", _("Release shipped")
+    REQUEST_PATH_CHOSEN = "request_path_chosen", _("Request's path chosen")
+    REQUEST_LINKED = "request_linked", _("Linked to the same request")
 
 
 class ExternalCaseStatus(models.TextChoices):

@@ -10,6 +10,7 @@ from sladesk.web import (
     notifications,
     problems,
     releases,
+    requests,
     views,
 )
 from sladesk.web.actions import ACTIONS, action_view
@@ -81,6 +82,7 @@ urlpatterns = [
     path("attachments/<int:attachment_id>/", views.attachment_download, name="attachment_download"),
     *knowledge.urlpatterns,
     *releases.urlpatterns,
+    *requests.urlpatterns,
     *help_centre.urlpatterns,
     *knowledge_files.urlpatterns,
     path("mail/", mail_list, name="mail_list"),
