@@ -29,7 +29,7 @@ from sladesk.core.errors import DomainError
 from sladesk.notifications import services as notification_services
 from sladesk.notifications.choices import NotificationKind
 from sladesk.web.common import actor_of, domain_errors_as_404
-from sladesk.web.forms import PreferencesForm, RevokeForm, TokenForm
+from sladesk.web.forms import PreferencesForm, RevokeForm, TokenForm, add_domain_error
 
 
 class OutboxPasswordResetForm(PasswordResetForm):
@@ -130,7 +130,7 @@ def preferences(request: HttpRequest) -> HttpResponse:
                 time_zone=form.cleaned_data["time_zone"],
             )
         except DomainError as error:
-            form.add_error(error.field if error.field in form.fields else None, error.message)
+            add_domain_error(form, error)
         else:
             translation.activate(user.language)
             messages.success(request, _("Your preferences are saved."))
@@ -155,7 +155,7 @@ def token_create(request: HttpRequest) -> HttpResponse:
                 scope=form.cleaned_data["scope"],
             )
         except DomainError as error:
-            form.add_error(error.field if error.field in form.fields else None, error.message)
+            add_domain_error(form, error)
         else:
             response = _account_page(request, new_token=raw)
             response["Cache-Control"] = "no-store"

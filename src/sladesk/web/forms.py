@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import zoneinfo
+from collections.abc import Mapping
 from typing import Any
 
 from django import forms
@@ -15,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from sladesk.accounts import signin
 from sladesk.accounts.models import ApiToken, User
 from sladesk.accounts.selectors import account_access_denial
+from sladesk.core.errors import DomainError
 from sladesk.tickets.choices import Level, Priority
 
 
@@ -380,3 +382,16 @@ class TokenForm(Form):
 
 class RevokeForm(Form):
     token = forms.IntegerField(widget=forms.HiddenInput)
+
+
+def add_domain_error(
+    form: forms.Form,
+    error: DomainError,
+    *,
+    names: Mapping[str, str] | None = None,
+    default: str | None = None,
+) -> None:
+    """A service's error on the field it names (as the form calls it: `names` maps the
+    service's names to the form's), else on `default` (None: the whole form)."""
+    name = (names or {}).get(error.field or "", error.field)
+    form.add_error(name if name in form.fields else default, error.message)

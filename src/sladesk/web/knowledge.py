@@ -29,7 +29,7 @@ from sladesk.problems.selectors import problem_get
 from sladesk.tickets.models import Ticket
 from sladesk.tickets.selectors import support_staff, ticket_get_visible
 from sladesk.web.common import actor_of, domain_errors_as_404, vendor_only
-from sladesk.web.forms import Choices, CommentForm
+from sladesk.web.forms import Choices, CommentForm, add_domain_error
 from sladesk.web.knowledge_forms import (
     ArticleFilterForm,
     ArticleForm,
@@ -234,7 +234,7 @@ def _article_page(
                 form.is_valid()
                 form.add_error(None, error.message)
             except DomainError as error:
-                form.add_error(error.field if error.field in form.fields else None, error.message)
+                add_domain_error(form, error)
             else:
                 messages.success(request, _("The article is saved."))
                 return redirect("web:kb_detail", article_id=saved.pk)
@@ -555,7 +555,7 @@ def kb_configuration(request: HttpRequest, organisation_id: int) -> HttpResponse
             form.is_valid()
             form.add_error(None, error.message)
         except DomainError as error:
-            form.add_error(error.field if error.field in form.fields else None, error.message)
+            add_domain_error(form, error)
         else:
             messages.success(request, _("The configuration is saved."))
             return redirect("web:kb_configuration", organisation_id=organisation_id)

@@ -20,6 +20,7 @@ from sladesk.core.errors import DomainError
 from sladesk.notifications import chat, preferences
 from sladesk.notifications.choices import DeliveryMode
 from sladesk.web.common import actor_of, domain_errors_as_404
+from sladesk.web.forms import add_domain_error
 
 
 class ChatTargetForm(forms.Form):
@@ -129,7 +130,7 @@ def notification_chat(request: HttpRequest) -> HttpResponse:
         except ValidationError as error:
             form.add_error("url", error)
         except DomainError as error:
-            form.add_error(error.field if error.field in form.fields else None, error.message)
+            add_domain_error(form, error)
         else:
             messages.success(request, _("The chat target is added."))
             return redirect("web:notification_settings")

@@ -36,7 +36,7 @@ from sladesk.tickets import lifecycle
 from sladesk.tickets.models import Ticket
 from sladesk.tickets.selectors import ticket_get_visible, ticket_visible_queryset
 from sladesk.web.common import actor_of, domain_errors_as_404, vendor_only
-from sladesk.web.forms import Choices
+from sladesk.web.forms import Choices, add_domain_error
 from sladesk.web.release_forms import (
     ReleaseEditForm,
     ReleaseFilterForm,
@@ -68,12 +68,6 @@ def _customer_only(view: Any) -> Any:
     wrapper.__name__ = view.__name__
     wrapper.__doc__ = view.__doc__
     return login_required(wrapper)
-
-
-def _form_error(form: Any, error: DomainError, *, default: str | None = None) -> None:
-    """The service's error on the field it names (as the form calls it), else `default`."""
-    name = FORM_FIELDS.get(error.field or "", error.field)
-    form.add_error(name if name in form.fields else default, error.message)
 
 
 def _services() -> list[Service]:
@@ -168,7 +162,9 @@ def release_new(request: HttpRequest) -> HttpResponseBase:
             )
         except DomainError as error:
             # A version the service has already is a conflict without a field: the version's.
-            _form_error(form, error, default="version" if error.field is None else None)
+            add_domain_error(
+                form, error, names=FORM_FIELDS, default="version" if error.field is None else None
+            )
         else:
             messages.success(
                 request, _("Release %(release)s is planned.") % {"release": str(release)}
@@ -233,7 +229,7 @@ def release_detail(request: HttpRequest, release_id: int) -> HttpResponseBase:
         try:
             services.release_update(actor=user, release_id=release.pk, changes=changes)
         except DomainError as error:
-            _form_error(form, error)
+            add_domain_error(form, error, names=FORM_FIELDS)
         else:
             messages.success(request, _("The release is saved."))
             return redirect("web:release_detail", release_id=release.pk)

@@ -14,7 +14,6 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
-from django.template import engines
 from django.urls import URLPattern, path
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -34,7 +33,7 @@ from sladesk.tickets.selectors import (
     ticket_ids_visible_by_number,
 )
 from sladesk.web.common import actor_of, domain_errors_as_404
-from sladesk.web.forms import Choices, Form, _choices
+from sladesk.web.forms import Choices, Form, _choices, add_domain_error
 from sladesk.web.releases import staff_page
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -42,13 +41,6 @@ DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 SLACK = 100
 # The services' names of fields, as the forms call them.
 FORM_FIELDS = {"specification_id": "specification", "same_as_id": "number"}
-# The box outside htmx (no script): a page of its own around it.
-BOX_PAGE = (
-    '{% extends "web/base.html" %}{% block title %}{{ ticket.number }}{% endblock %}'
-    "{% block content %}<h1><a href=\"{% url 'web:ticket_detail' ticket.pk %}\">"
-    "{{ ticket.number }}</a> {{ ticket.title }}</h1>"
-    '{% include "web/_ticket_request.html" %}{% endblock %}'
-)
 
 
 class BacklogFilterForm(Form):
@@ -97,12 +89,6 @@ class RequestLinkForm(Form):
             "The first one, of another organisation; empty takes the link away."
         ),
     )
-
-
-def _form_error(form: Any, error: DomainError) -> None:
-    """The service's error on the field it names (as the form calls it), else the form's."""
-    name = FORM_FIELDS.get(error.field or "", error.field)
-    form.add_error(name if name in form.fields else None, error.message)
 
 
 # --- the backlog -------------------------------------------------------------------------
@@ -173,8 +159,7 @@ def _box(
         )
     if getattr(request, "htmx", False):
         return render(request, "web/_ticket_request.html", context)
-    page = engines["django"].from_string(BOX_PAGE)
-    return HttpResponse(page.render(context, request))
+    return render(request, "web/ticket_request.html", context)  # outside htmx: a page
 
 
 def _initial(plan: RequestPlan | None) -> dict[str, Any]:
@@ -234,7 +219,7 @@ def ticket_request(request: HttpRequest, ticket_id: int) -> HttpResponseBase:
                 specification_id=data["specification"],
             )
         except DomainError as error:
-            _form_error(form, error)
+            add_domain_error(form, error, names=FORM_FIELDS)
         else:
             return _done(request, ticket, _("The request's path is saved."))
     return _box(request, ticket, path_form=form)
@@ -258,7 +243,7 @@ def ticket_request_link(request: HttpRequest, ticket_id: int) -> HttpResponseBas
                 raise DomainError(_("No such ticket."), field="number")
             services.request_link(actor=user, ticket_id=ticket.pk, same_as_id=same_as_id)
         except DomainError as error:
-            _form_error(form, error)
+            add_domain_error(form, error, names=FORM_FIELDS)
         else:
             return _done(
                 request,

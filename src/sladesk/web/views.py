@@ -44,6 +44,7 @@ from sladesk.web.forms import (
     PhoneTicketForm,
     QueueFilterForm,
     TicketForm,
+    add_domain_error,
 )
 from sladesk.web.knowledge import ticket_knowledge
 
@@ -289,7 +290,7 @@ def ticket_new(request: HttpRequest) -> HttpResponse:
                 uploads=uploads_of(request),
             )
         except DomainError as error:
-            form.add_error(error.field if error.field in form.fields else None, error.message)
+            add_domain_error(form, error)
         else:
             messages.success(
                 request, _("Ticket %(number)s is registered.") % {"number": ticket.number}
@@ -331,7 +332,7 @@ def _ticket_new_by_phone(request: HttpRequest, user: User) -> HttpResponse:
                 ),
             )
         except DomainError as error:
-            form.add_error(error.field if error.field in form.fields else None, error.message)
+            add_domain_error(form, error)
         else:
             messages.success(
                 request, _("Ticket %(number)s is registered.") % {"number": ticket.number}
