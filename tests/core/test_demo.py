@@ -43,3 +43,19 @@ def test_the_demo_has_a_knowledge_base_for_each_audience(db: None) -> None:
         "Принтер не печатает"
     ]
     assert search.search(readable, "VPN") == []  # Alpha's own article
+
+
+def test_the_demo_has_releases_shipped_and_planned(db: None) -> None:
+    from sladesk.releases.models import Release
+
+    demo_people_load(password="demo-pass-123")
+    demo_tickets_load(ticket_count=30)
+    releases = Release.objects.order_by("service__organisation__code", "version")
+    assert [(r.service.organisation.code, r.version, r.status) for r in releases] == [
+        ("alpha", "2.4", "released"),
+        ("alpha", "2.5", "planned"),
+        ("beta", "2.4", "released"),
+        ("beta", "2.5", "planned"),
+    ]
+    assert all(r.notes_in("ru") for r in releases)
+    assert Ticket.objects.filter(release__version="2.5").exists()

@@ -16,6 +16,7 @@ from sladesk.accounts.models import Contract, Organisation, Service, SupportLine
 from sladesk.core import clock
 from sladesk.core.bootstrap import vendor_ensure
 from sladesk.knowledge.demo import demo_knowledge_load
+from sladesk.releases.demo import demo_releases_load
 from sladesk.sla.services import sla_install_examples
 from sladesk.tickets import services
 from sladesk.tickets.choices import Channel, Level
@@ -110,6 +111,7 @@ def demo_tickets_load(*, ticket_count: int = TICKET_COUNT, seed: int = 2026) -> 
     for moment in moments:
         with transaction.atomic():
             _ticket_story(generator, people, moment)
+    demo_releases_load(author=people["agent1@vendor.example"])
     return len(moments)
 
 
