@@ -34,3 +34,5 @@ class RequestPath(models.TextChoices):
 
 # The classes whose tickets are requests for new functionality (the categories A-E).
 REQUEST_CLASS_CODES = frozenset({"E"})
+# The classes whose tickets are defects of the product, which releases fix.
+DEFECT_CLASS_CODES = frozenset({"C"})

@@ -13,7 +13,12 @@ from django.utils.translation import gettext as _
 
 from sladesk.accounts.models import Service, User
 from sladesk.core.errors import NotFound, PermissionDenied
-from sladesk.releases.choices import REQUEST_CLASS_CODES, ReleaseStatus
+from sladesk.releases.choices import (
+    DEFECT_CLASS_CODES,
+    FINAL_STATUSES,
+    REQUEST_CLASS_CODES,
+    ReleaseStatus,
+)
 from sladesk.releases.models import Release, RequestPlan
 from sladesk.tickets import lifecycle
 from sladesk.tickets.models import Ticket
@@ -53,6 +58,57 @@ def release_get(*, user: User | None, release_id: int) -> Release:
     if release is None:
         raise NotFound(_("No such release."))
     return release
+
+
+def release_of_ticket(*, user: User, ticket: Ticket) -> Release | None:
+    """The release the ticket is planned for, if `user` may see it."""
+    if ticket.release_id is None:
+        return None
+    return release_visible_queryset(user=user).filter(pk=ticket.release_id).first()
+
+
+def releases_open_for(*, user: User, service_id: int | None) -> QuerySet[Release]:
+    """The releases of the service that still take tickets, the soonest first."""
+    if service_id is None:
+        return Release.objects.none()
+    return release_list(user=user, service_id=service_id).exclude(status__in=FINAL_STATUSES)
+
+
+def roadmap_planned(*, user: User, limit: int) -> QuerySet[Ticket]:
+    """The open tickets `user` may see that are planned into releases they may see, by
+    planned date."""
+    return (
+        ticket_visible_queryset(user=user)
+        .filter(
+            status__in=lifecycle.OPEN_STATUSES,
+            release__in=release_visible_queryset(user=user),
+        )
+        .select_related("release", "service")
+        .order_by("release__planned_on", "release_id", "pk")[:limit]
+    )
+
+
+def roadmap_waiting(*, user: User, limit: int) -> QuerySet[Ticket]:
+    """The open defects and requests `user` may see that no release carries yet."""
+    return (
+        ticket_visible_queryset(user=user)
+        .filter(
+            status__in=lifecycle.OPEN_STATUSES,
+            release__isnull=True,
+            ticket_class__code__in=DEFECT_CLASS_CODES | REQUEST_CLASS_CODES,
+        )
+        .select_related("ticket_class", "service")
+        .order_by("pk")[:limit]
+    )
+
+
+def same_requests(*, ticket: Ticket) -> list[Ticket]:
+    """The requests linked to `ticket` as the same as it (for the support team)."""
+    return list(
+        Ticket.objects.filter(request_plan__same_as=ticket)
+        .select_related("organisation")
+        .order_by("pk")
+    )
 
 
 def release_tickets(*, user: User, release: Release) -> QuerySet[Ticket]:

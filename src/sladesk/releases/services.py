@@ -30,7 +30,7 @@ from sladesk.releases.choices import (
 from sladesk.releases.models import Release, RequestPlan
 from sladesk.tickets import lifecycle
 from sladesk.tickets.choices import CommentKind, EventKind
-from sladesk.tickets.models import Attachment, Ticket, TicketClass
+from sladesk.tickets.models import Attachment, Ticket
 from sladesk.tickets.notes import Note
 from sladesk.tickets.services import history
 from sladesk.tickets.services.common import (
@@ -369,11 +369,7 @@ MAX_AGREEMENT_REFERENCE = 100
 def is_request(ticket: Ticket) -> bool:
     """Whether the ticket is a request for new functionality (a class of
     `REQUEST_CLASS_CODES`)."""
-    if ticket.ticket_class_id is None:
-        return False
-    return TicketClass.objects.filter(
-        pk=ticket.ticket_class_id, code__in=REQUEST_CLASS_CODES
-    ).exists()
+    return ticket.ticket_class is not None and ticket.ticket_class.code in REQUEST_CLASS_CODES
 
 
 def _require_request(ticket: Ticket, field: str = "ticket_id") -> None:

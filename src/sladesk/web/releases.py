@@ -13,7 +13,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.core.signing import BadSignature, Signer
-from django.db.models import Count, Q
+from django.db.models import Count
 from django.http import Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
@@ -32,9 +32,8 @@ from sladesk.knowledge import markdown
 from sladesk.releases import selectors, services
 from sladesk.releases.choices import FINAL_STATUSES, ReleaseStatus
 from sladesk.releases.models import Release
-from sladesk.tickets import lifecycle
 from sladesk.tickets.models import Ticket
-from sladesk.tickets.selectors import ticket_get_visible, ticket_visible_queryset
+from sladesk.tickets.selectors import ticket_get_visible
 from sladesk.web.common import actor_of, domain_errors_as_404, vendor_only
 from sladesk.web.forms import Choices, add_domain_error
 from sladesk.web.release_forms import (
@@ -273,19 +272,8 @@ def release_remove_ticket(request: HttpRequest, release_id: int, ticket_id: int)
 # --- the ticket page's release box -------------------------------------------------------
 
 
-def _release_of(user: User, ticket: Ticket) -> Release | None:
-    """The ticket's release, if `user` may see it."""
-    if ticket.release_id is None:
-        return None
-    return selectors.release_visible_queryset(user=user).filter(pk=ticket.release_id).first()
-
-
 def _open_releases(user: User, ticket: Ticket) -> Choices:
-    if ticket.service_id is None:
-        return []
-    releases = selectors.release_list(user=user, service_id=ticket.service_id).exclude(
-        status__in=FINAL_STATUSES
-    )
+    releases = selectors.releases_open_for(user=user, service_id=ticket.service_id)
     return [
         (
             release.pk,
@@ -325,7 +313,11 @@ def ticket_release(request: HttpRequest, ticket_id: int) -> HttpResponseBase:
                 return redirect("web:ticket_detail", ticket_id=ticket.pk)
         else:
             form = TicketReleaseForm(initial={"release": ticket.release_id}, releases=releases)
-    context = {"ticket": ticket, "release": _release_of(user, ticket), "release_form": form}
+    context = {
+        "ticket": ticket,
+        "release": selectors.release_of_ticket(user=user, ticket=ticket),
+        "release_form": form,
+    }
     if getattr(request, "htmx", False):
         return render(request, "web/_ticket_release.html", context)
     return render(request, "web/ticket_release.html", context)
@@ -383,23 +375,10 @@ def roadmap(request: HttpRequest) -> HttpResponse:
     """The customer's open tickets planned into releases, the defects and requests not
     planned yet, and the notes of the releases shipped (newest first)."""
     user = actor_of(request)
-    open_tickets = ticket_visible_queryset(user=user).filter(status__in=lifecycle.OPEN_STATUSES)
-    planned = (
-        open_tickets.filter(release__in=selectors.release_visible_queryset(user=user))
-        .select_related("release", "service")
-        .order_by("release__planned_on", "release_id", "pk")[:ROADMAP_LIMIT]
-    )
-    # Defects (C) and requests for new functionality (E) of the categories A-E.
-    waiting = (
-        open_tickets.filter(release__isnull=True)
-        .filter(Q(ticket_class__code__startswith="C") | Q(ticket_class__code__startswith="E"))
-        .select_related("ticket_class", "service")
-        .order_by("pk")[:ROADMAP_LIMIT]
-    )
     assert user.organisation_id is not None  # noqa: S101  # a customer has an organisation
     context = {
-        "planned": planned,
-        "waiting": waiting,
+        "planned": selectors.roadmap_planned(user=user, limit=ROADMAP_LIMIT),
+        "waiting": selectors.roadmap_waiting(user=user, limit=ROADMAP_LIMIT),
         "shipped": [(release, notes_html(release)) for release in _shipped(user)],
         "feed_url": request.build_absolute_uri(
             reverse(

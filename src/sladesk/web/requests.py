@@ -24,7 +24,7 @@ from sladesk.accounts import selectors as account_selectors
 from sladesk.core.errors import DomainError
 from sladesk.releases import selectors, services
 from sladesk.releases.choices import RequestPath
-from sladesk.releases.models import Release, RequestPlan
+from sladesk.releases.models import RequestPlan
 from sladesk.tickets.choices import CommentKind
 from sladesk.tickets.models import Ticket
 from sladesk.tickets.selectors import (
@@ -124,12 +124,6 @@ def _files(user: Any, ticket: Ticket) -> Choices:
     return [(attachment.pk, attachment.filename) for attachment in customer.order_by("pk")]
 
 
-def _release_of(user: Any, ticket: Ticket) -> Release | None:
-    if ticket.release_id is None:
-        return None
-    return selectors.release_visible_queryset(user=user).filter(pk=ticket.release_id).first()
-
-
 def _box(
     request: HttpRequest,
     ticket: Ticket,
@@ -142,15 +136,11 @@ def _box(
     context: dict[str, Any] = {
         "ticket": ticket,
         "plan": plan,
-        "release": _release_of(user, ticket),
+        "release": selectors.release_of_ticket(user=user, ticket=ticket),
         "agreement": bool(plan and plan.path == RequestPath.AGREEMENT),
     }
     if user.is_vendor_staff:
-        context["same_requests"] = list(
-            Ticket.objects.filter(request_plan__same_as=ticket)
-            .select_related("organisation")
-            .order_by("pk")
-        )
+        context["same_requests"] = selectors.same_requests(ticket=ticket)
         context["path_form"] = path_form or RequestPathForm(
             initial=_initial(plan), files=_files(user, ticket)
         )
