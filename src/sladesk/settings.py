@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "sladesk.problems",
     "sladesk.knowledge",
     "sladesk.releases",
+    "sladesk.reports",
     "sladesk.notifications",
     "sladesk.webhooks",
     "sladesk.web",

@@ -33,6 +33,7 @@ from sladesk.sla.selectors import CLOCK_EVENT_KINDS, TicketSla, ticket_sla
 from sladesk.tickets.choices import CommentKind, EventKind, Priority
 from sladesk.tickets.models import Ticket, TicketEvent
 from sladesk.tickets.notes import Note
+from sladesk.tickets.signals import tickets_changed
 
 logger = logging.getLogger(__name__)
 
@@ -527,4 +528,5 @@ def _recompute_chunk(
         for column, value in _columns(sla, recorded[ticket.pk], moment).items():
             setattr(ticket, column, value)
     Ticket.objects.bulk_update(chunk, SLA_COLUMNS)
+    tickets_changed.send(sender=Ticket, ticket_ids=ids)
     return len(chunk)

@@ -11,6 +11,7 @@ from sladesk.accounts.models import User
 from sladesk.core import clock
 from sladesk.tickets.choices import EventKind
 from sladesk.tickets.models import Ticket, TicketEvent
+from sladesk.tickets.signals import ticket_changed
 
 # The fields whose every change is an event; replaying them rebuilds the ticket's state.
 TRACKED_FIELDS = (
@@ -74,6 +75,10 @@ def record(
     after: Any = None,
     data: dict[str, Any] | None = None,
 ) -> TicketEvent:
+    state = action_state(ticket)
+    if not state.get("changed_sent"):
+        state["changed_sent"] = True
+        ticket_changed.send(sender=Ticket, ticket=ticket)
     return TicketEvent.objects.create(
         ticket=ticket,
         actor=actor,
