@@ -11,6 +11,7 @@ from django.test import Client
 
 from sladesk.accounts.choices import OrganisationKind, Role
 from sladesk.accounts.models import Contract, Organisation, Service, SupportLine, User
+from sladesk.reports.models import MonthlyReport
 from sladesk.tickets import services
 from sladesk.tickets.models import ClassificationScheme, Ticket
 from sladesk.tickets.services.schemes import scheme_install_builtin
@@ -212,6 +213,9 @@ def foreign(world: World) -> dict[str, int]:
         ).pk,
         # Beta's personal release, named and carrying Beta's ticket.
         "release_id": _beta_release(world, ticket).pk,
+        "report_id": MonthlyReport.objects.create(
+            contract=world.beta.contract, period="2026-10", status="mailed", files={"en": "x.pdf"}
+        ).pk,
     }
 
 

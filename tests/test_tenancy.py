@@ -37,6 +37,7 @@ def test_every_web_view_with_an_id_answers_404_for_a_foreign_object(
     values: dict[str, object] = {
         **foreign,
         "action": "close",
+        "fmt": "csv",  # a report's export
         "name": "20261203T184900123456Z-abcdef012345.eml",  # a caught mail (administrators')
         "number": 1,  # an article's version
         "signature": "not-the-signature",  # a roadmap feed's link: wrong for any organisation

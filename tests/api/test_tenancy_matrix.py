@@ -144,3 +144,25 @@ def test_every_route_with_an_id_hides_another_organisations_objects(
             assert b"beta" not in response.content.lower()
             walked += 1
     assert walked == len(PAYLOADS)
+
+
+# Routes that take an id in the query: the same rule.
+QUERY_ROUTES = [
+    "/api/v1/reports/sla?contract_id={contract_id}&period=2026-11",
+    "/api/v1/reports/sla?contract_id={contract_id}&period=2026-11&format=pdf",
+    "/api/v1/sla/compliance?contract_id={contract_id}&start=2026-11-01&end=2026-11-30",
+]
+
+
+@pytest.mark.parametrize("role", ["specialist", "user"])
+@pytest.mark.parametrize("route", QUERY_ROUTES)
+def test_routes_with_an_id_in_the_query_hide_another_organisations_objects(
+    world: World, foreign: dict[str, int], role: str, route: str
+) -> None:
+    person = world.alpha.specialist if role == "specialist" else world.alpha.user
+    _token, raw = api_token_create(user=person, name="t")
+    client = Client(headers={"authorization": f"Bearer {raw}"})
+    response = client.get(route.format(**foreign))
+    missing = client.get(route.format(**MISSING))
+    assert response.status_code == missing.status_code == 404
+    assert b"beta" not in response.content.lower()

@@ -16,6 +16,7 @@ from sladesk.api import (
     problem_management,
     problems,
     releases,
+    reports,
     sla,
     tickets,
     webhooks,
@@ -53,3 +54,4 @@ api.add_router("/", problem_management.router)
 api.add_router("/", notifications.router)
 api.add_router("/", knowledge.router)
 api.add_router("/", releases.router)
+api.add_router("/", reports.router)

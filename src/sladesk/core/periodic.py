@@ -34,10 +34,15 @@ def every_minute(now: dt.datetime) -> str:
     return now.strftime("%Y-%m-%dT%H:%M")
 
 
+def hourly(now: dt.datetime) -> str:
+    return now.strftime("%Y-%m-%dT%H")
+
+
 def jobs() -> list[PeriodicJob]:
     from sladesk.accounts.tasks import contracts_sweep_task
     from sladesk.channels.tasks import inbound_retry_task, mailboxes_poll_task
     from sladesk.notifications.tasks import notifications_deliver_task, notifications_prune_task
+    from sladesk.reports.tasks import figures_catch_up_task, monthly_reports_task
     from sladesk.sla.tasks import sla_sweep_task
     from sladesk.tickets.tasks import external_cases_remind_task
 
@@ -49,6 +54,10 @@ def jobs() -> list[PeriodicJob]:
         PeriodicJob("intake_retry", every_minute, inbound_retry_task.enqueue),
         PeriodicJob("notifications_deliver", every_minute, notifications_deliver_task.enqueue),
         PeriodicJob("notifications_prune", daily, notifications_prune_task.enqueue),
+        PeriodicJob("report_figures", every_minute, figures_catch_up_task.enqueue),
+        # Hourly: the first working day begins at a different hour in each contract's zone,
+        # and a report whose PDF failed is tried again within the hour.
+        PeriodicJob("monthly_reports", hourly, monthly_reports_task.enqueue),
     ]
 
 

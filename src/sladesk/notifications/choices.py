@@ -42,6 +42,7 @@ class NotificationKind(models.TextChoices):
     SLA_WARNING = "sla_warning", _("SLA warning")
     SLA_BREACH = "sla_breach", _("SLA breach")
     CONTRACT_WARNING = "contract_warning", _("Contract ends soon")
+    MONTHLY_REPORT = "monthly_report", _("Monthly service report")
     PASSWORD_RESET = "password_reset", _("Password reset")
     DIGEST = "digest", _("Digest")
     WEBHOOK = "webhook", _("Webhook call")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from django.conf import settings
+from django.core.files.storage import default_storage
 from django.core.mail import EmailMessage, get_connection
 
 from sladesk.notifications.chat import deliver_chat
@@ -36,7 +37,21 @@ def deliver_email(notification: Notification) -> None:
         headers=headers,
         connection=get_connection(timeout=30),
     )
+    for name, filename in _attachments(notification):
+        with default_storage.open(name, "rb") as stored:
+            message.attach(filename, stored.read(), "application/pdf")
     message.send(fail_silently=False)
+
+
+def _attachments(notification: Notification) -> list[tuple[str, str]]:
+    """The stored files a notification carries (a monthly report's PDF), in the reader's
+    language where there is one: `data["attachments"]` maps languages to files."""
+    files = notification.data.get("attachments")
+    if not isinstance(files, dict) or not files:
+        return []
+    chosen = files.get(notification.language) or files.get(settings.LANGUAGE_CODE)
+    chosen = chosen or next(iter(files.values()))
+    return [(str(chosen["name"]), str(chosen["filename"]))]
 
 
 DELIVERERS: dict[str, Callable[[Notification], None]] = {

@@ -23,9 +23,16 @@ from sladesk.notifications.models import NotificationPreference
 
 # Kinds only the vendor's people ever receive (a customer's grid leaves them out).
 VENDOR_ONLY_KINDS = rules.VENDOR_ONLY_KINDS
-# Kinds nobody chooses for: integrations' calls, the digest itself, a password reset.
+# Kinds nobody chooses for: integrations' calls, the digest itself, a password reset, the
+# monthly report.
 NOT_CHOSEN_KINDS = frozenset(
-    {NotificationKind.WEBHOOK, NotificationKind.DIGEST, NotificationKind.PASSWORD_RESET}
+    {
+        NotificationKind.WEBHOOK,
+        NotificationKind.DIGEST,
+        NotificationKind.PASSWORD_RESET,
+        # It carries the PDF: never folded into a digest.
+        NotificationKind.MONTHLY_REPORT,
+    }
 )
 # The channels of the grid: in the desk, everything arrives (no choice to make).
 GRID_CHANNELS = (DeliveryChannel.EMAIL, DeliveryChannel.CHAT)

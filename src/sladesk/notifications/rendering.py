@@ -86,6 +86,16 @@ def _lines(notification: Notification, ticket: Ticket | None) -> list[str]:
     kind = notification.kind
     data = notification.data
     if ticket is None:
+        if kind == NotificationKind.MONTHLY_REPORT:
+            link = f"{settings.SLADESK_PUBLIC_URL.rstrip('/')}{data.get('link', '')}"
+            return [
+                _(
+                    "The service report of contract %(number)s (%(organisation)s) for "
+                    "%(period)s is attached as a PDF."
+                )
+                % data,
+                _("Its figures and tables, also as CSV and XLSX: %(link)s") % {"link": link},
+            ]
         if kind == NotificationKind.CONTRACT_WARNING:
             values = {**data, "zone": settings.TIME_ZONE}
             return [
@@ -263,6 +273,8 @@ def summary(notification: Notification) -> str:
     if ticket is None:
         if notification.kind == NotificationKind.CONTRACT_WARNING:
             return _("Support contract %(number)s ends on %(ends_on)s") % notification.data
+        if notification.kind == NotificationKind.MONTHLY_REPORT:
+            return _("Service report %(period)s: %(organisation)s") % notification.data
         return headline
     return f"{ticket.number} · {headline}: {ticket.title}"
 
@@ -285,7 +297,7 @@ def _render(notification: Notification) -> tuple[str, str]:
         NotificationKind.PROPOSAL,
     ):
         lines.append(ticket_link(ticket))
-    if notification.kind == NotificationKind.CONTRACT_WARNING:
+    if notification.kind in (NotificationKind.CONTRACT_WARNING, NotificationKind.MONTHLY_REPORT):
         subject = summary(notification)
     else:
         subject = f"[{number}] {headline}: {title}" if number else headline

@@ -34,6 +34,7 @@ def note_data(note: Note) -> dict[str, object]:
 
 if TYPE_CHECKING:
     from sladesk.accounts.models import Contract
+    from sladesk.reports.models import MonthlyReport
     from sladesk.sla.models import SlaEvent
     from sladesk.tickets.notes import Note
 
@@ -496,6 +497,32 @@ def notifications_for_contract_end(
             "number": contract.number,
             "organisation": contract.organisation.name,
             "ends_on": contract.ends_on.isoformat(),
+        },
+    )
+
+
+def notifications_for_monthly_report(
+    *, report: MonthlyReport, recipients: Iterable[User]
+) -> list[Notification]:
+    """Send a contract's monthly report (its PDF in each reader's language, attached) to
+    the specialists and the account manager; inside the transaction that marks it mailed."""
+    from django.urls import reverse
+
+    contract = report.contract
+    return notify(
+        kind=NotificationKind.MONTHLY_REPORT,
+        event_key=f"monthly-report:{report.pk}",
+        people=recipients,
+        data={
+            "report_id": report.pk,
+            "number": contract.number,
+            "organisation": contract.organisation.name,
+            "period": report.period,
+            "link": reverse("web:report_contract", args=[contract.pk]) + f"?period={report.period}",
+            "attachments": {
+                language: {"name": name, "filename": f"{contract.number}-{report.period}.pdf"}
+                for language, name in report.files.items()
+            },
         },
     )
 

@@ -89,9 +89,7 @@ def figures_of(
 
 
 FIGURE_FIELDS = [
-    field.name
-    for field in TicketFigures._meta.concrete_fields
-    if not field.primary_key
+    field.name for field in TicketFigures._meta.concrete_fields if not field.primary_key
 ]
 
 

@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from sladesk.reports.choices import MonthlyReportStatus
 
 
-def _reference(model: str) -> models.ForeignKey:  # type: ignore[type-arg]  # any model
+def _reference(model: str) -> models.ForeignKey:
     """A key the figures group by, without a constraint or an index of its own: a figure row
     is derived data, rebuilt from the ticket, and must never hold up a change elsewhere."""
     return models.ForeignKey(

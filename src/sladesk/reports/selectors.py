@@ -18,7 +18,7 @@ from sladesk.channels.monitoring.alerts import AlertPayloadError, AlertStatus, r
 from sladesk.core import clock
 from sladesk.core.errors import DomainError, NotFound
 from sladesk.reports import periods
-from sladesk.reports.choices import Dimension
+from sladesk.reports.choices import Dimension, MonthlyReportStatus
 from sladesk.reports.facts import figures_catch_up
 from sladesk.reports.figures import (
     Availability,
@@ -31,7 +31,7 @@ from sladesk.reports.figures import (
     clock_figures,
     downtime,
 )
-from sladesk.reports.models import TicketFigures
+from sladesk.reports.models import MonthlyReport, TicketFigures
 from sladesk.sla.clocks import ClockState
 from sladesk.sla.models import SlaTarget
 from sladesk.tickets.choices import Channel, Priority
@@ -324,3 +324,26 @@ def sla_report(*, contract: Contract, period: periods.Period) -> SlaReport:
         breaches=breaches,
         availability=_availability(contract, period),
     )
+
+
+def monthly_reports_of(*, actor: User, contract: Contract) -> QuerySet[MonthlyReport]:
+    """The contract's kept monthly reports (built and mailed), newest first."""
+    return MonthlyReport.objects.filter(
+        contract__in=report_contracts(actor=actor).filter(pk=contract.pk),
+        status=MonthlyReportStatus.MAILED,
+    ).order_by("-period")
+
+
+def monthly_report_get(*, actor: User, report_id: int) -> MonthlyReport:
+    report = (
+        MonthlyReport.objects.filter(
+            pk=report_id,
+            contract__in=report_contracts(actor=actor),
+            status=MonthlyReportStatus.MAILED,
+        )
+        .select_related("contract")
+        .first()
+    )
+    if report is None:
+        raise NotFound(_("No such report."))
+    return report

@@ -7,6 +7,7 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from sladesk.notifications import selectors, services
@@ -44,6 +45,9 @@ def notification_open(request: HttpRequest, notification_id: int) -> HttpRespons
     row = services.notification_mark_read(actor=actor_of(request), notification_id=notification_id)
     if row.ticket_id is not None:
         return redirect("web:ticket_detail", ticket_id=row.ticket_id)
+    link = row.data.get("link")
+    if isinstance(link, str) and url_has_allowed_host_and_scheme(link, allowed_hosts=None):
+        return redirect(link)  # a path of ours (a monthly report's page)
     return redirect("web:notification_list")
 
 

@@ -1,0 +1,181 @@
+"""The support team's dashboard: the work open now, what is at risk or breached, incoming
+against resolved per day, the oldest open tickets and each agent's load. Live figures come
+from the tickets' indexed columns; the daily counts from the report figures rows."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+from django.db.models import Count, Q
+from django.db.models.functions import TruncDate
+from django.utils.translation import gettext as _
+
+from sladesk.accounts.models import SupportLine, User
+from sladesk.core import clock
+from sladesk.core.errors import PermissionDenied
+from sladesk.reports.models import TicketFigures
+from sladesk.sla.choices import TicketSlaState
+from sladesk.tickets.choices import OPEN_STATUSES, TicketStatus
+from sladesk.tickets.models import Ticket
+
+DAYS = 30
+LISTED = 10  # tickets per list
+
+
+@dataclass(frozen=True)
+class LineRow:
+    line: str
+    counts: list[int]  # per status of `Dashboard.statuses`
+    total: int
+
+
+@dataclass(frozen=True)
+class AgentLoad:
+    name: str
+    open: int
+    at_risk: int
+    breached: int
+
+
+@dataclass(frozen=True)
+class DayCount:
+    day: dt.date
+    registered: int
+    resolved: int
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    statuses: list[str]  # labels, in the order of `LineRow.counts`
+    lines: list[LineRow]
+    open_total: int
+    at_risk: int
+    breached: int
+    urgent: list[Ticket]  # breached and at risk, the nearest deadline first
+    oldest: list[Ticket]
+    agents: list[AgentLoad]
+    days: list[DayCount]
+    generated_at: dt.datetime
+
+
+def _open_by_line() -> tuple[list[str], list[LineRow], int]:
+    counts: dict[int | None, dict[str, int]] = defaultdict(dict)
+    for row in (
+        Ticket.objects.filter(status__in=OPEN_STATUSES)
+        .values("line_id", "status")
+        .annotate(count=Count("pk"))
+        .order_by()
+    ):
+        counts[row["line_id"]][row["status"]] = row["count"]
+    statuses = [status for status in TicketStatus.values if status in OPEN_STATUSES]
+    names: dict[int | None, str] = {line.pk: str(line) for line in SupportLine.objects.all()}
+    names[None] = _("no line")
+    rows = [
+        LineRow(
+            names.get(line_id, str(line_id)),
+            [by_status.get(status, 0) for status in statuses],
+            sum(by_status.values()),
+        )
+        for line_id, by_status in sorted(
+            counts.items(), key=lambda item: (item[0] is None, names.get(item[0], ""))
+        )
+    ]
+    labels = [str(TicketStatus(status).label) for status in statuses]
+    return labels, rows, sum(row.total for row in rows)
+
+
+def _per_day(zone: ZoneInfo, today: dt.date) -> list[DayCount]:
+    first = today - dt.timedelta(days=DAYS - 1)
+    since = dt.datetime.combine(first, dt.time(0), zone)
+    registered = dict(
+        TicketFigures.objects.filter(registered_at__gte=since)
+        .annotate(day=TruncDate("registered_at", tzinfo=zone))
+        .values("day")
+        .annotate(count=Count("pk"))
+        .order_by()
+        .values_list("day", "count")
+    )
+    resolved = dict(
+        TicketFigures.objects.filter(resolved_at__gte=since)
+        .annotate(day=TruncDate("resolved_at", tzinfo=zone))
+        .values("day")
+        .annotate(count=Count("pk"))
+        .order_by()
+        .values_list("day", "count")
+    )
+    days = [first + dt.timedelta(days=offset) for offset in range(DAYS)]
+    return [DayCount(day, registered.get(day, 0), resolved.get(day, 0)) for day in days]
+
+
+def _agents() -> list[AgentLoad]:
+    rows = (
+        Ticket.objects.filter(status__in=OPEN_STATUSES, assignee__isnull=False)
+        .values("assignee_id")
+        .annotate(
+            open=Count("pk"),
+            at_risk=Count("pk", filter=Q(sla_state=TicketSlaState.AT_RISK)),
+            breached=Count("pk", filter=Q(sla_state=TicketSlaState.BREACHED)),
+        )
+        .order_by()
+    )
+    loads = {row["assignee_id"]: row for row in rows}
+    people = User.objects.filter(pk__in=list(loads)).only("full_name", "email")
+    result = [
+        AgentLoad(
+            str(person), **{key: loads[person.pk][key] for key in ("open", "at_risk", "breached")}
+        )
+        for person in people
+    ]
+    result.sort(key=lambda load: (-load.open, load.name))
+    return result
+
+
+def dashboard_for(*, actor: User) -> Dashboard:
+    """The dashboard as the support team sees it (customers may not: PermissionDenied)."""
+    if not actor.is_vendor_staff:
+        raise PermissionDenied(_("Only the support team may do this."))
+    now = clock.now()
+    zone = ZoneInfo(actor.time_zone)
+    statuses, lines, open_total = _open_by_line()
+    listed = Ticket.objects.select_related("assignee", "line", "organisation").only(
+        "number",
+        "title",
+        "status",
+        "sla_state",
+        "sla_next_due_at",
+        "registered_at",
+        "assignee__full_name",
+        "assignee__email",
+        "line__level",
+        "line__name",
+        "organisation__name",
+    )
+    urgent_states = [TicketSlaState.BREACHED, TicketSlaState.AT_RISK]
+    states = dict(
+        Ticket.objects.filter(sla_state__in=urgent_states, status__in=OPEN_STATUSES)
+        .values("sla_state")
+        .annotate(count=Count("pk"))
+        .order_by()
+        .values_list("sla_state", "count")
+    )
+    return Dashboard(
+        statuses=statuses,
+        lines=lines,
+        open_total=open_total,
+        at_risk=states.get(TicketSlaState.AT_RISK, 0),
+        breached=states.get(TicketSlaState.BREACHED, 0),
+        urgent=list(
+            listed.filter(sla_state__in=urgent_states, status__in=OPEN_STATUSES).order_by(
+                "sla_next_due_at", "id"
+            )[:LISTED]
+        ),
+        oldest=list(
+            listed.filter(status__in=OPEN_STATUSES).order_by("registered_at", "id")[:LISTED]
+        ),
+        agents=_agents(),
+        days=_per_day(zone, now.astimezone(zone).date()),
+        generated_at=now,
+    )
