@@ -10,6 +10,7 @@ from sladesk.web import (
     notifications,
     problems,
     releases,
+    reports,
     requests,
     views,
 )
@@ -82,6 +83,7 @@ urlpatterns = [
     path("attachments/<int:attachment_id>/", views.attachment_download, name="attachment_download"),
     *knowledge.urlpatterns,
     *releases.urlpatterns,
+    *reports.urlpatterns,
     *requests.urlpatterns,
     *help_centre.urlpatterns,
     *knowledge_files.urlpatterns,

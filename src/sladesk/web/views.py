@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 
 from sladesk.accounts import selectors as account_selectors
+from sladesk.accounts.choices import Role
 from sladesk.accounts.models import SupportLine, User
 from sladesk.core.errors import DomainError
 from sladesk.notifications.services import notifications_read_for_ticket
@@ -59,6 +60,10 @@ class LoginView(auth_views.LoginView):
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
+    """Leads and administrators start on the dashboard, everyone else on their tickets."""
+    user = request.user
+    if isinstance(user, User) and user.role in (Role.SUPERVISOR, Role.ADMINISTRATOR):
+        return redirect("web:dashboard")
     return redirect("web:ticket_list")
 
 
@@ -112,11 +117,9 @@ QUEUE_LABELS = {
 }
 
 
-@login_required
-def ticket_list(request: HttpRequest) -> HttpResponse:
-    """A customer's organisation tickets, or an agent's queues; the table alone for htmx
-    (live refresh and filtering without a full reload)."""
-    user = actor_of(request)
+def queue_of(request: HttpRequest, user: User) -> tuple[str, QueueFilterForm, Any]:
+    """The queue, the filter form and the tickets a queue page's query asks for (the
+    page and its exports)."""
     queue = request.GET.get("queue", "")
     if queue not in selectors.QUEUES:
         queue = "all"  # everything visible, next deadline first; the queues narrow it
@@ -137,6 +140,15 @@ def ticket_list(request: HttpRequest) -> HttpResponse:
         order="newest" if data.get("order") == "newest" else "deadline",
     )
     tickets = selectors.ticket_queue(user=user, queue=queue, filters=filters, related=QUEUE_RELATED)
+    return queue, form, tickets
+
+
+@login_required
+def ticket_list(request: HttpRequest) -> HttpResponse:
+    """A customer's organisation tickets, or an agent's queues; the table alone for htmx
+    (live refresh and filtering without a full reload)."""
+    user = actor_of(request)
+    queue, form, tickets = queue_of(request, user)
     page = Paginator(tickets, PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
