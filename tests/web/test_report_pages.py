@@ -73,9 +73,7 @@ def test_the_dashboard_costs_the_same_queries_however_much_is_open(busy: World) 
     with time_machine.travel(NOW, tick=False):
         for _ in range(6):
             ticket = busy.ticket(busy.beta)
-            services.ticket_assign(
-                actor=busy.agent1, ticket_id=ticket.pk, assignee_id=busy.lead.pk
-            )
+            services.ticket_assign(actor=busy.agent1, ticket_id=ticket.pk, assignee_id=busy.lead.pk)
     many = queries_for(lambda: client.get(reverse("web:dashboard")))
     assert many == few
     assert many <= 14

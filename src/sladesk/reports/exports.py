@@ -143,15 +143,15 @@ def _summary(report: SlaReport) -> Table:
         [_("90th percentile business time to resolution, h"), _hours(resolution.p90_seconds)],
     ]
     for label, share_label, count in (
-        (_("Reopened"), _("Reopened, % of resolved"), report.reopened),
+        (_("Reopened"), _("Reopened: share of the resolved, %"), report.reopened),
         (
             _("Resolved on the first line without escalation"),
-            _("Resolved on the first line without escalation, % of resolved"),
+            _("Resolved on the first line without escalation: share of the resolved, %"),
             report.first_line,
         ),
         (
             _("Resolved with a knowledge article"),
-            _("Resolved with a knowledge article, % of resolved"),
+            _("Resolved with a knowledge article: share of the resolved, %"),
             report.with_article,
         ),
     ):
