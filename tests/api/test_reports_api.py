@@ -1,6 +1,8 @@
 """GET /api/v1/reports/sla: JSON with the figures, CSV, XLSX and PDF of the same; who may
 read which contract's report; bad input answers a 4xx problem."""
 
+# ruff: noqa: RUF001  # Cyrillic and Czech names are the point of these tests
+
 from __future__ import annotations
 
 import datetime as dt

@@ -1,6 +1,8 @@
 """Report exports: CSV, XLSX and PDF hold the report's figures, survive Cyrillic and Czech,
 never turn user text into spreadsheet formulas, and the PDF fetches nothing. No database."""
 
+# ruff: noqa: RUF001  # Cyrillic and Czech names are the point of these tests
+
 from __future__ import annotations
 
 import codecs

@@ -18,6 +18,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from sladesk.reports.facts import figures_catch_up
 from sladesk.reports.models import MonthlyReport
 from sladesk.sla.services import sla_install_examples, sla_sweep
 from sladesk.tickets import services
@@ -69,14 +70,16 @@ def test_the_dashboard_shows_the_work_open_now_and_refreshes_itself(busy: World)
 
 def test_the_dashboard_costs_the_same_queries_however_much_is_open(busy: World) -> None:
     client = signed_in(busy.lead)
+    figures_catch_up()  # the worker's minute: the page then only checks that none is left
     few = queries_for(lambda: client.get(reverse("web:dashboard")))
     with time_machine.travel(NOW, tick=False):
         for _ in range(6):
             ticket = busy.ticket(busy.beta)
             services.ticket_assign(actor=busy.agent1, ticket_id=ticket.pk, assignee_id=busy.lead.pk)
+    figures_catch_up()
     many = queries_for(lambda: client.get(reverse("web:dashboard")))
     assert many == few
-    assert many <= 14
+    assert many <= 16
 
 
 def test_customers_have_no_dashboard_and_end_users_no_reports(busy: World) -> None:

@@ -142,6 +142,8 @@ def grouped_columns(
             column_top = baseline - column_h
             bar_w = column_w - 1 if column_w > 3 else column_w
             body.append(_rect(column_x, column_top, bar_w, column_h, item.colour, "bar"))
+            if not item.values[index]:
+                continue  # a row of zeros reads as noise; the axis says zero
             text, middle = _number(item.values[index]), column_x + bar_w / 2
             if rotated:  # upright, reading bottom to top, centred on the column
                 body.append(
