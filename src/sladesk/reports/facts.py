@@ -11,7 +11,7 @@ from django.db import transaction
 
 from sladesk.core import clock
 from sladesk.reports.models import StaleTicket, TicketFigures
-from sladesk.sla.clocks import STOP_STATUSES, Clock, ClockKind
+from sladesk.sla.clocks import Clock, ClockKind, stopped_at
 from sladesk.sla.selectors import TicketSla, ticket_sla, timeline_of
 from sladesk.sla.services import Policies, policies_loaded
 from sladesk.tickets import lifecycle
@@ -19,14 +19,6 @@ from sladesk.tickets.choices import EventKind
 from sladesk.tickets.models import Ticket, TicketEvent
 
 FIRST_LINE_LEVEL = 1  # lines 0 (self-service) and 1 (the first line) solve without escalating
-
-
-def _ended_at(spans: list[Any]) -> dt.datetime | None:
-    """The start of the final run of stop statuses (resolved, closed, cancelled)."""
-    ended = None
-    for span in spans:
-        ended = (ended or span.start) if span.status in STOP_STATUSES else None
-    return ended
 
 
 def _clock_columns(prefix: str, clock_: Clock | None) -> dict[str, Any]:
@@ -53,7 +45,7 @@ def figures_of(
     """The figures row of `ticket` (its contract and line loaded), `events` all its events."""
     timeline = sla.timeline if sla is not None else timeline_of(ticket, events)
     clocks = {clock_.kind: clock_ for clock_ in sla.clocks} if sla is not None else {}
-    ended_at = _ended_at(list(timeline.spans))
+    ended_at = stopped_at(timeline.spans)
     escalated = any(event.kind == EventKind.ESCALATED for event in events)
     reopened = sum(
         event.kind == EventKind.STATUS_CHANGED

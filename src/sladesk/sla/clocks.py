@@ -129,6 +129,15 @@ def _total(
     return sum((calendar.between(low, high) for low, high in intervals), dt.timedelta(0))
 
 
+def stopped_at(spans: Sequence[StatusSpan]) -> dt.datetime | None:
+    """When the ticket last stopped being worked on: the start of the final run of stop
+    statuses (resolved then closed stopped at the resolution); None while it is open."""
+    stopped = None
+    for span in spans:
+        stopped = (stopped or span.start) if span.status in STOP_STATUSES else None
+    return stopped
+
+
 def compute(
     rule: ClockRule, timeline: Timeline, calendar: BusinessCalendar, now: dt.datetime
 ) -> Clock:
@@ -147,7 +156,7 @@ def compute(
         met_at = timeline.first_response_at
         stop_at = met_at
         if stop_at is None and current in STOP_STATUSES:
-            stop_at = timeline.spans[-1].start  # cancelled (or closed) without any reply
+            stop_at = stopped_at(timeline.spans)  # cancelled (or closed) without any reply
         pauses: frozenset[str] = frozenset()
         running_now = stop_at is None
     else:
@@ -159,7 +168,7 @@ def compute(
                 timeline.reproduced_at if rule.starts_at_reproduction else timeline.registered_at
             )
         pauses = rule.pause_statuses
-        stop_at = timeline.spans[-1].start if current in STOP_STATUSES else None
+        stop_at = stopped_at(timeline.spans)
         met_at = stop_at if current in MET_STATUSES else None
         running_now = current in RUNNING_STATUSES - pauses
     if start is None:
