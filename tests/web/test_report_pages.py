@@ -167,3 +167,33 @@ def test_a_ticket_list_exports_with_its_filters(busy: World) -> None:
     assert sorted(titles) == ["Printer 0", "Printer 1", "Printer 2"]
     queue = agent.get(reverse("web:ticket_list")).content.decode()
     assert 'data-export="xlsx"' in queue
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["\x00", "-1", "99999999999999999999999", "<script>x</script>", "2026-1", "٣٠٢٦-11", " "],
+)
+def test_hostile_periods_get_a_page_or_a_4xx_never_a_server_error(busy: World, value: str) -> None:
+    client = signed_in(busy.lead)
+    contract_id = busy.alpha.contract.pk
+    for query in ({"period": value}, {"start": value, "end": value}, {"start": value}):
+        page = client.get(reverse("web:report_contract", args=[contract_id]), query)
+        export = client.get(reverse("web:report_export", args=[contract_id, "pdf"]), query)
+        assert page.status_code == 200
+        assert export.status_code in {200, 400}
+        assert b"<script>x</script>" not in page.content
+
+
+def test_report_pages_keep_the_strict_content_security_policy(busy: World) -> None:
+    from tests.web.test_security_headers import INLINE_HANDLER, INLINE_SCRIPT, STRICT_POLICY
+
+    for person, path in (
+        (busy.lead, reverse("web:dashboard")),
+        (busy.lead, reverse("web:report_contract", args=[busy.alpha.contract.pk])),
+        (busy.alpha.specialist, reverse("web:report_contract", args=[busy.alpha.contract.pk])),
+    ):
+        response = signed_in(person).get(path)
+        assert response["Content-Security-Policy"] == STRICT_POLICY
+        html = response.content.decode()
+        assert not INLINE_SCRIPT.search(html)
+        assert not INLINE_HANDLER.search(html)
