@@ -202,14 +202,16 @@ def _clocks(
     clock_labels = {"response": _("first response"), "resolution": _("resolution")}
     by_target: dict[int | None, list[dict[str, object]]] = defaultdict(list)
     for row in rows:
+        for prefix in CLOCKS:  # once per row: the overall, per-target and breach figures
+            row[f"{prefix}_outcome"] = _outcome(row, prefix, now)
         target_id = row["target_id"]
         by_target[target_id if isinstance(target_id, int) else None].append(row)
 
     def figures_of(subset: list[dict[str, object]], prefix: str) -> ClockFigures:
-        outcomes = [_outcome(row, prefix, now) for row in subset]
+        outcomes = [row[f"{prefix}_outcome"] for row in subset]
         seconds = [row[f"{prefix}_seconds"] for row in subset]
         return clock_figures(
-            (outcome for outcome in outcomes if outcome is not None),
+            (outcome for outcome in outcomes if isinstance(outcome, bool)),
             (value for value in seconds if isinstance(value, int)),
         )
 
@@ -238,7 +240,7 @@ def _clocks(
         )
         for row in rows
         for prefix in CLOCKS
-        if _outcome(row, prefix, now) is False
+        if row[f"{prefix}_outcome"] is False
     ]
     breaches.sort(key=lambda breach: (breach.number, breach.clock))
     return overall, targets, breaches
