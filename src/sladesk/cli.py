@@ -124,6 +124,23 @@ def cmd_mail_in(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_lmtp(args: argparse.Namespace) -> int:
+    """LMTP intake until SIGINT/SIGTERM: 250 for a message only once it is committed."""
+    if args.socket and (args.host is not None or args.port is not None):
+        err("sladesk lmtp: --socket or --host/--port, not both")
+        return 2
+    setup_django()
+    from sladesk.channels.lmtp import DEFAULT_HOST as LMTP_HOST
+    from sladesk.channels.lmtp import DEFAULT_PORT as LMTP_PORT
+    from sladesk.channels.lmtp import lmtp_run
+
+    return lmtp_run(
+        host=LMTP_HOST if args.host is None else args.host,
+        port=LMTP_PORT if args.port is None else args.port,
+        socket_path=args.socket or None,
+    )
+
+
 def cmd_manage(args: argparse.Namespace) -> int:
     setup_django()
     from django.core.management import execute_from_command_line
@@ -359,6 +376,12 @@ def build_parser() -> argparse.ArgumentParser:
     mail_in = sub.add_parser("mail-in", help="take one RFC 822 message on stdin (MTA pipe)")
     mail_in.add_argument("--mailbox", default="", help="the mailbox whose policy applies")
     mail_in.set_defaults(handler=cmd_mail_in)
+
+    lmtp = sub.add_parser("lmtp", help="LMTP intake for an MTA (Postfix, Dovecot)")
+    lmtp.add_argument("--host", default=None, help="default 127.0.0.1")
+    lmtp.add_argument("--port", type=int, default=None, help="default 8024")
+    lmtp.add_argument("--socket", default="", help="a Unix socket path instead of TCP")
+    lmtp.set_defaults(handler=cmd_lmtp)
 
     manage = sub.add_parser("manage", help="any Django management command")
     manage.add_argument("rest", nargs=argparse.REMAINDER)
