@@ -85,13 +85,67 @@ def _read_bounded(stream: BinaryIO, limit: int) -> bytes | None:
     return None
 
 
+EX_NOUSER = 67  # sysexits.h: addressee unknown (the MTA bounces it, 5.1.1)
+
+
+def _mail_in_by_lmtp(raw: bytes, recipient: str) -> int | None:
+    """Hand the message to the running `sladesk lmtp` (`SLADESK_LMTP`: host:port or a socket
+    path), which commits it before it answers: no Django start-up here. None when no
+    listener is set or answers, and the caller stores the message itself."""
+    import re
+    import smtplib
+
+    address = os.environ.get("SLADESK_LMTP", "").strip()
+    try:
+        if address.startswith("/"):
+            client = smtplib.LMTP(address, timeout=60)
+        else:
+            host, _colon, port = address.rpartition(":")
+            client = smtplib.LMTP(host or DEFAULT_HOST, int(port), timeout=60)
+    except (OSError, ValueError, smtplib.SMTPException):
+        return None
+    # An MTA's pipe gives lines ending in LF; SMTP's DATA carries CRLF (smtplib converts a
+    # str, not bytes).
+    wire = re.sub(rb"\r?\n", b"\r\n", raw)
+    try:
+        with client:
+            client.sendmail("", [recipient], wire)
+    except smtplib.SMTPRecipientsRefused as refused:
+        code = next(iter(refused.recipients.values()))[0]
+        err(f"sladesk mail-in: refused by the LMTP listener: {refused.recipients}")
+        return EX_NOUSER if code == 550 else EX_DATAERR if code >= 500 else EX_TEMPFAIL
+    except smtplib.SMTPResponseException as error:
+        err(f"sladesk mail-in: the LMTP listener answered {error.smtp_code} {error.smtp_error!r}")
+        return EX_DATAERR if error.smtp_code >= 500 else EX_TEMPFAIL
+    except (OSError, smtplib.SMTPException) as error:
+        err(f"sladesk mail-in: the LMTP listener went away ({error}); try again later")
+        return EX_TEMPFAIL  # it may have stored the message: the MTA's retry is kept once
+    return 0
+
+
 def cmd_mail_in(args: argparse.Namespace) -> int:
     """One RFC 822 message on stdin (an MTA pipe): 0 once it is committed, 65 when it is over
-    the size cap (refused: the MTA bounces it), 75 otherwise (the MTA retries)."""
+    the size cap (refused: the MTA bounces it), 75 otherwise (the MTA retries).
+
+    With `SLADESK_LMTP` and `--recipient`, the message goes to the running LMTP listener
+    (67 for a recipient no mailbox has); when none answers, it is stored directly."""
+    from sladesk import config
+
+    try:
+        limit = config.mail_max_bytes()
+        raw = _read_bounded(sys.stdin.buffer, limit)
+    except Exception as error:  # nothing is committed: the MTA must keep the message
+        err(f"sladesk mail-in: not read ({type(error).__name__}: {error}); try again later")
+        return EX_TEMPFAIL
+    if raw is None:
+        err(f"sladesk mail-in: message refused: larger than {limit} bytes")
+        return EX_DATAERR
+    if args.recipient and os.environ.get("SLADESK_LMTP"):
+        answered = _mail_in_by_lmtp(raw, args.recipient)
+        if answered is not None:
+            return answered
     try:
         setup_django()
-        from django.conf import settings
-
         from sladesk.channels.choices import InboundSource
         from sladesk.channels.models import Mailbox
         from sladesk.channels.services import (
@@ -100,11 +154,6 @@ def cmd_mail_in(args: argparse.Namespace) -> int:
             inbound_mail_store,
         )
 
-        limit = settings.SLADESK_MAIL_MAX_BYTES
-        raw = _read_bounded(sys.stdin.buffer, limit)
-        if raw is None:
-            err(f"sladesk mail-in: message refused: larger than {limit} bytes")
-            return EX_DATAERR
         mailbox = Mailbox.objects.filter(name=args.mailbox).first() if args.mailbox else None
         if args.mailbox and mailbox is None:
             err(f"sladesk mail-in: no mailbox named {args.mailbox}")
@@ -375,6 +424,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     mail_in = sub.add_parser("mail-in", help="take one RFC 822 message on stdin (MTA pipe)")
     mail_in.add_argument("--mailbox", default="", help="the mailbox whose policy applies")
+    mail_in.add_argument(
+        "--recipient",
+        default="",
+        help="the envelope recipient: with SLADESK_LMTP, hand the message to `sladesk lmtp`",
+    )
     mail_in.set_defaults(handler=cmd_mail_in)
 
     lmtp = sub.add_parser("lmtp", help="LMTP intake for an MTA (Postfix, Dovecot)")

@@ -20,6 +20,13 @@ TRUE_WORDS = {"1", "true", "yes", "on"}
 FALSE_WORDS = {"0", "false", "no", "off", ""}
 
 
+MAIL_MAX_BYTES = 40 * 1024 * 1024  # SLADESK_MAIL_MAX_BYTES when it is not set
+
+
+def mail_max_bytes() -> int:
+    return env_int("SLADESK_MAIL_MAX_BYTES", MAIL_MAX_BYTES)
+
+
 def env_bool(name: str, default: bool) -> bool:
     raw = os.environ.get(name)
     if raw is None:
