@@ -7,12 +7,14 @@ manager; a PDF that cannot be built is retried, and nothing is mailed half."""
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
 import weasyprint
+from django.db import connection
 
 from sladesk.accounts.choices import ContractStatus
 from sladesk.notifications.choices import NotificationKind
@@ -129,3 +131,30 @@ def test_a_contract_that_did_not_cover_the_month_gets_no_report(alpha: World) ->
     with time_machine.travel(FIRST_WORKING_DAY, tick=False):
         assert monthly_reports_due() == 0
     assert not MonthlyReport.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_workers_at_once_build_and_mail_each_report_once(
+    alpha: World, smtp_server: SmtpRecorder
+) -> None:
+    errors: list[BaseException] = []
+    mailed: list[int] = []
+
+    def work() -> None:
+        try:
+            with time_machine.travel(FIRST_WORKING_DAY, tick=False):
+                mailed.append(monthly_reports_due())
+        except BaseException as error:  # reported by the test
+            errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=work) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert not errors
+    assert sorted(mailed) == [0, 1]
+    assert MonthlyReport.objects.get().status == MonthlyReportStatus.MAILED
+    assert Notification.objects.filter(kind=NotificationKind.MONTHLY_REPORT).count() == 4
