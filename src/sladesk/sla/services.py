@@ -7,12 +7,13 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import sqlite3
 from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any
 
-from django.db import IntegrityError, transaction
-from django.db.models import QuerySet
+from django.db import IntegrityError, connection, transaction
+from django.db.models import F, QuerySet
 from django.utils import translation
 
 from sladesk.accounts.choices import Role
@@ -29,7 +30,7 @@ from sladesk.sla.clocks import (
     auto_close_reminder_at,
 )
 from sladesk.sla.models import Calendar, SlaEvent, SlaPolicy, SlaTarget, default_target_fields
-from sladesk.sla.selectors import CLOCK_EVENT_KINDS, TicketSla, ticket_sla
+from sladesk.sla.selectors import CLOCK_EVENT_KINDS, TicketSla, matching_target, ticket_sla
 from sladesk.tickets.choices import CommentKind, EventKind, Priority
 from sladesk.tickets.models import Ticket, TicketEvent
 from sladesk.tickets.notes import Note
@@ -485,14 +486,22 @@ def sla_recompute(
     tickets: QuerySet[Ticket], *, now: dt.datetime | None = None, batch: int = 1000
 ) -> int:
     """Recompute the cached SLA columns of many tickets from their events, in batches of a
-    few queries each (after a calendar or policy edit, or to verify invariant 4).
+    few queries each (after a calendar or policy edit, or to verify invariant 4); returns
+    how many were recomputed. Only the tickets whose columns change are written (one UPDATE
+    per batch) and announced with `tickets_changed`.
 
     Unlike `ticket_sla_refresh` it records no history: it restates what the events say."""
     moment = now or desk_clock.now()
     policies = policies_loaded()
     done = 0
     chunk: list[Ticket] = []
-    for ticket in tickets.select_related("contract").order_by("pk").iterator(chunk_size=batch):
+    # Only what `ticket_sla` reads (the target row's match, the timeline's start) and the
+    # columns compared with; of the contract only its policy (no Contract per ticket).
+    matched_by = ("registered_at", "ticket_class", "severity", "priority")
+    loaded = tickets.only(*matched_by, *SLA_COLUMNS).annotate(
+        recompute_policy_id=F("contract__sla_policy_id")
+    )
+    for ticket in loaded.order_by("pk").iterator(chunk_size=batch):
         chunk.append(ticket)
         if len(chunk) == batch:
             done += _recompute_chunk(chunk, policies, moment)
@@ -509,24 +518,91 @@ def _recompute_chunk(
 ) -> int:
     ids = [ticket.pk for ticket in chunk]
     events: dict[int, list[TicketEvent]] = defaultdict(list)
-    clock_events = TicketEvent.objects.filter(ticket_id__in=ids, kind__in=CLOCK_EVENT_KINDS)
-    for event in clock_events.select_related("actor").order_by("ticket_id", "at", "id"):
+    # The fields `timeline_of` reads; of the actor only the role (`is_vendor_staff`).
+    clock_events = (
+        TicketEvent.objects.filter(ticket_id__in=ids, kind__in=CLOCK_EVENT_KINDS)
+        .select_related("actor")
+        .only("ticket", "at", "kind", "field", "after", "data", "actor__role")
+    )
+    for event in clock_events.order_by("ticket_id", "at", "id"):
         events[event.ticket_id].append(event)
     recorded: dict[int, set[Recorded]] = defaultdict(set)
     for ticket_id, clock_kind, kind, threshold, cycle in SlaEvent.objects.filter(
         ticket_id__in=ids
     ).values_list("ticket_id", "clock", "kind", "threshold", "cycle"):
         recorded[ticket_id].add((clock_kind, kind, threshold, cycle))
+    # The row matching a (policy, class, severity, priority), found once per batch; passed
+    # alone, `ticket_sla` matches it again at once.
+    matched: dict[tuple[int, int | None, int | None, str], SlaTarget | None] = {}
+    changed: dict[int, dict[str, Any]] = {}
     for ticket in chunk:
-        policy_id = ticket.contract.sla_policy_id if ticket.contract else None
+        policy_id = ticket.recompute_policy_id  # type: ignore[attr-defined]  # the annotation
         sla = None
         if policy_id is not None:
             policy, targets = policies[policy_id]
-            sla = ticket_sla(
-                ticket, now=moment, policy=policy, targets=targets, events=events[ticket.pk]
-            )
-        for column, value in _columns(sla, recorded[ticket.pk], moment).items():
-            setattr(ticket, column, value)
-    Ticket.objects.bulk_update(chunk, SLA_COLUMNS)
-    tickets_changed.send(sender=Ticket, ticket_ids=ids)
+            key = (policy_id, ticket.ticket_class_id, ticket.severity_id, ticket.priority)
+            if key not in matched:
+                matched[key] = matching_target(targets, ticket)
+            target = matched[key]
+            if target is not None:
+                sla = ticket_sla(
+                    ticket, now=moment, policy=policy, targets=[target], events=events[ticket.pk]
+                )
+        columns = _columns(sla, recorded[ticket.pk], moment)
+        if any(getattr(ticket, column) != value for column, value in columns.items()):
+            changed[ticket.pk] = columns
+    if changed:
+        _sla_columns_write(changed)
+        tickets_changed.send(sender=Ticket, ticket_ids=list(changed))
     return len(chunk)
+
+
+def _sla_columns_write(changed: dict[int, dict[str, Any]]) -> None:
+    """Write the SLA columns of many tickets in one UPDATE ... FROM (VALUES ...) per as many
+    rows as the database takes bound parameters for (Django's `bulk_update` would build a
+    CASE per row and column). Values are converted as Django converts them for a save."""
+    table = connection.ops.quote_name(Ticket._meta.db_table)
+    pk = Ticket._meta.pk
+    assert pk is not None  # noqa: S101  # a concrete model always has one
+    concrete = {field.name: field for field in Ticket._meta.concrete_fields}
+    fields = [concrete[name] for name in SLA_COLUMNS]
+    if connection.vendor == "postgresql":
+        # A VALUES list types its columns from its rows: NULLs need the cast.
+        casts = [f"::{field.db_type(connection)}" for field in [pk, *fields]]
+        names = [connection.ops.quote_name(field.column) for field in [pk, *fields]]
+        alias = f"v({', '.join(names)})"
+    else:
+        casts = [""] * (len(fields) + 1)
+        names = [f"column{number}" for number in range(1, len(fields) + 2)]  # SQLite's names
+        alias = "v"
+    row_sql = "(" + ", ".join(f"%s{cast}" for cast in casts) + ")"
+    assignments = ", ".join(
+        f"{connection.ops.quote_name(field.column)} = v.{name}"
+        for field, name in zip(fields, names[1:], strict=True)
+    )
+    where = f"{table}.{connection.ops.quote_name(pk.column)} = v.{names[0]}"
+    rows = [
+        [
+            pk.get_db_prep_save(ticket_id, connection),
+            *(field.get_db_prep_save(columns[field.name], connection) for field in fields),
+        ]
+        for ticket_id, columns in changed.items()
+    ]
+    per_statement = max(1, _max_query_params() // len(casts))
+    with transaction.atomic(savepoint=False), connection.cursor() as cursor:
+        for start in range(0, len(rows), per_statement):
+            part = rows[start : start + per_statement]
+            values = ", ".join([row_sql] * len(part))
+            # Names quoted from the model, every value bound: no outside text enters the SQL.
+            sql = f"UPDATE {table} SET {assignments} FROM (VALUES {values}) AS {alias}"  # noqa: S608
+            sql += f" WHERE {where}"
+            cursor.execute(sql, [value for row in part for value in row])
+
+
+def _max_query_params() -> int:
+    """Bound parameters one statement may hold: SQLite's compiled-in limit (32766 on modern
+    builds, 999 on old ones; Django assumes 999), PostgreSQL's protocol limit otherwise."""
+    if connection.vendor == "sqlite":
+        connection.ensure_connection()
+        return int(connection.connection.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER))
+    return connection.features.max_query_params or 65535
