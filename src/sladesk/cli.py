@@ -199,8 +199,10 @@ def cmd_manage(args: argparse.Namespace) -> int:
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
-    """Run background tasks and the periodic scheduler until SIGINT/SIGTERM."""
+    """Run background tasks and the periodic scheduler until SIGINT/SIGTERM: the database
+    backend's `db_worker`, or with SLADESK_TASK_BACKEND=rq an RQ worker on the Redis queue."""
     setup_django()
+    from django.conf import settings
     from django.core.management import call_command
     from django.db import OperationalError, close_old_connections
 
@@ -211,6 +213,8 @@ def cmd_worker(args: argparse.Namespace) -> int:
     scheduler.start()
     delay = 1.0
     try:
+        if settings.TASKS["default"]["BACKEND"] == "django_tasks_rq.RQBackend":
+            return work_rq_queue(stop)
         while True:
             try:
                 call_command("db_worker", interval=args.interval, verbosity=1)
@@ -227,6 +231,48 @@ def cmd_worker(args: argparse.Namespace) -> int:
     finally:
         stop.set()
     return 0
+
+
+def work_rq_queue(stop: threading.Event) -> int:
+    """Work the RQ "default" queue until SIGINT/SIGTERM (RQ's warm shutdown: the job under
+    way finishes first); a Redis server that is down at start makes it wait (1 s doubling
+    to 30 s) and try again.
+
+    Jobs run in this process, one at a time, as `db_worker` runs them: RQ's usual fork per
+    job would copy the scheduler thread's open database connection into the child, and a
+    forked SQLite connection in the middle of a claim's transaction leaves the child's jobs
+    failing with "database is locked"."""
+    import django_rq
+    import rq
+    from django.db import close_old_connections
+    from django_tasks_rq import Job
+    from redis.exceptions import ConnectionError as RedisConnectionError
+
+    class Worker(rq.SimpleWorker):
+        def execute_job(self, job: rq.job.Job, queue: rq.Queue) -> None:
+            close_old_connections()  # as Django does around a request
+            try:
+                super().execute_job(job, queue)
+            finally:
+                close_old_connections()
+
+    delay = 1.0
+    while True:
+        try:
+            # django-tasks-rq's Job class runs the Task that a job names (and no other callable).
+            queue = django_rq.get_queue("default", job_class=Job)
+            worker = Worker([queue], connection=queue.connection, job_class=Job)
+            worker.work(logging_level="INFO")
+        except RedisConnectionError as error:
+            err(f"sladesk worker: Redis unavailable ({error}); retrying in {delay:.0f} s")
+            # RQ's handlers stay installed after its loop ends; a signal now simply stops us.
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+            signal.signal(signal.SIGINT, signal.SIG_DFL)
+            if stop.wait(delay):
+                return 0
+            delay = min(delay * 2, 30.0)
+            continue
+        return 0  # stopped by a signal
 
 
 def server_command(host: str, port: int, workers: int) -> list[str]:

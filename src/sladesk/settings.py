@@ -145,16 +145,31 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
 
-TASKS = {
+_redis_url = os.environ.get("SLADESK_REDIS_URL", "").strip()
+_task_backend = config.env_choice(
+    "SLADESK_TASK_BACKEND", "database", ("database", "immediate", "rq")
+)
+if _task_backend == "rq" and not _redis_url:
+    raise config.ConfigurationError(
+        "SLADESK_TASK_BACKEND=rq needs SLADESK_REDIS_URL: the Redis server that holds the queue"
+    )
+TASKS: dict[str, dict[str, object]] = {
     "default": {
-        "BACKEND": (
-            "django_tasks.backends.immediate.ImmediateBackend"
-            if config.env_choice("SLADESK_TASK_BACKEND", "database", ("database", "immediate"))
-            == "immediate"
-            else "django_tasks_db.DatabaseBackend"
-        ),
+        "BACKEND": {
+            "database": "django_tasks_db.DatabaseBackend",
+            "immediate": "django_tasks.backends.immediate.ImmediateBackend",
+            "rq": "django_tasks_rq.RQBackend",
+        }[_task_backend],
     }
 }
+if _task_backend == "rq":
+    # django-tasks-rq stores tasks through django-rq, whose RQ_QUEUES names the Redis server
+    # of each queue; our tasks all go to "default", the queue that `sladesk worker` works.
+    INSTALLED_APPS += ["django_rq", "django_tasks_rq"]
+    TASKS["default"]["QUEUES"] = ["default"]
+    # RQ stops a job after 180 s by default; the database backend sets no limit, and a
+    # month's reports with their PDFs can take longer, so an hour (a hung job still ends).
+    RQ_QUEUES = {"default": {"URL": _redis_url, "DEFAULT_TIMEOUT": 3600}}
 
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False
@@ -176,7 +191,6 @@ SLADESK_API_RATE_PER_IP = config.env_int("SLADESK_API_RATE_PER_IP", 2400)
 # desk would otherwise post to services of its own network for anyone who adds a target).
 SLADESK_CHAT_ALLOW_PRIVATE = config.env_bool("SLADESK_CHAT_ALLOW_PRIVATE", default=False)
 
-_redis_url = os.environ.get("SLADESK_REDIS_URL", "").strip()
 SLADESK_REDIS_URL = _redis_url  # without it, sign-in limits are counted in the database
 CACHES = {
     "default": (
