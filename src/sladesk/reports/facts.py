@@ -120,7 +120,7 @@ def figures_catch_up(*, contract_id: int | None = None, batch: int = 500, rounds
     lock in its upsert of the mark (PostgreSQL) and so marks it again after the recount; on
     SQLite one writer at a time gives the same."""
     done = 0
-    policies = policies_loaded()
+    policies: Policies | None = None  # loaded at the first mark: most calls find none
     marks = StaleTicket.objects.all()
     if contract_id is not None:
         marks = marks.filter(ticket__contract_id=contract_id)
@@ -133,6 +133,7 @@ def figures_catch_up(*, contract_id: int | None = None, batch: int = 500, rounds
             )
             if not ticket_ids:
                 break
+            policies = policies if policies is not None else policies_loaded()
             done += figures_refresh(ticket_ids=ticket_ids, policies=policies)
             StaleTicket.objects.filter(ticket_id__in=ticket_ids).delete()
     return done
